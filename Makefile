@@ -1,0 +1,72 @@
+# Deep Learning and NLP for Diagnosis: build, test and edit the book.
+# `make` alone lists the targets. Every target that needs Python first makes
+# sure .venv exists and matches requirements.txt, so a fresh clone needs
+# nothing but Python 3.11 and these commands.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Installed when requirements.txt is newer than this stamp, and only then.
+STAMP  := $(VENV)/.installed-requirements
+# The venv comes first on PATH, so `python`, `jupyter` and kernels are the venv's.
+export PATH := $(abspath $(BIN)):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# One notebook, e.g. `make test NB=chapters/02_pytorch_essentials.ipynb`.
+NB ?=
+PORT ?= 8000
+
+.PHONY: help setup graphviz book test lab execute serve clean
+
+help: ## List the targets (this text)
+	@echo "Deep Learning and NLP for Diagnosis -- make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@echo "Options: NB=chapters/NN_name.ipynb (test or execute one notebook), PORT=$(PORT) (serve)."
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(STAMP) graphviz ## Create .venv, install requirements.txt and Graphviz (the other targets do this themselves)
+
+graphviz: ## Make sure Graphviz's `dot` is installed (apt-get when root on Debian/Ubuntu)
+	@command -v dot >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Graphviz (Debian package graphviz) for the autograd graphs..."; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null; }; \
+	else \
+	  echo "Graphviz's 'dot' is missing. Install it with one of: sudo apt-get install graphviz | brew install graphviz | conda install -c conda-forge graphviz"; \
+	  exit 1; \
+	fi
+
+book: setup ## Build the HTML site into _build/html (zero warnings allowed), then check its links
+	$(BIN)/jupyter-book build --all -W -n --keep-going .
+	$(BIN)/python -m pytest -m site
+	@echo "Open _build/html/index.html, or run: make serve"
+
+test: setup ## Re-run every notebook in _toc.yml and compare each output (strict nbval), plus structure tests
+	$(BIN)/python -m pytest $(NB)
+
+execute: setup ## Re-run notebooks in place to refresh stored outputs (all, or NB=...)
+	$(BIN)/python tests/execute.py $(NB)
+
+lab: setup ## Open JupyterLab on the chapters (MyST renders via jupyterlab-myst)
+	$(BIN)/jupyter lab chapters
+
+serve: ## Serve the built site on http://localhost:$(PORT)
+	@test -d _build/html || { echo "No site yet: run make book first"; exit 1; }
+	$(PYTHON) -m http.server --directory _build/html --bind 127.0.0.1 $(PORT)
+
+clean: ## Remove the built site and caches (keeps .venv; rm -rf .venv for a fresh start)
+	rm -rf _build .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print -exec rm -rf {} +
