@@ -21,6 +21,26 @@ from book import ROOT, toc_notebooks  # noqa: E402
 CELL_TIMEOUT_S = 120
 
 
+def merge_streams(notebook: nbformat.NotebookNode) -> None:
+    """Join consecutive stdout (or stderr) chunks of a cell into one output.
+
+    The kernel flushes a stream whenever it likes, so one print can be split
+    across outputs at a different place on every run; merged, the stored file is
+    stable and the page shows no stray line breaks.
+    """
+    for cell in notebook.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (output.output_type == "stream" and previous is not None
+                    and previous.output_type == "stream" and previous.name == output.name):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
+
+
 def execute(path: Path) -> float:
     notebook = nbformat.read(path, as_version=4)
     started = time.perf_counter()
@@ -31,6 +51,7 @@ def execute(path: Path) -> float:
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,  # no timestamps in the files: diffs show only real changes
     ).execute()
+    merge_streams(notebook)
     nbformat.write(notebook, path)
     return time.perf_counter() - started
 
