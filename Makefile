@@ -61,7 +61,7 @@ execute: setup ## Re-run notebooks in place to refresh stored outputs (all, or N
 	$(BIN)/python tests/execute.py $(NB)
 
 lab: setup ## Open JupyterLab on the chapters (MyST renders via jupyterlab-myst)
-	$(BIN)/jupyter lab chapters
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) chapters
 
 serve: ## Serve the built site on http://localhost:$(PORT)
 	@test -d _build/html || { echo "No site yet: run make book first"; exit 1; }
