@@ -9,13 +9,16 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import yaml
 
 from book import ROOT, load, source_of, toc_files
 
 pytestmark = pytest.mark.site
 
 SITE = ROOT / "_build" / "html"
-REPOSITORY = "dl-nlp-diagnosis/book"  # as in _config.yml's repository.url
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+REPOSITORY = CONFIG["repository"]["url"].removeprefix("https://github.com/")
+BRANCH = CONFIG["repository"]["branch"]
 # What a page may link to elsewhere (links, never loaded resources).
 REMOTE = ("http:", "https:", "mailto:", "//")
 
@@ -103,7 +106,7 @@ def test_internal_links_and_anchors_resolve(pages):
 @pytest.mark.parametrize("entry", chapter_entries())
 def test_chapter_has_colab_and_download_buttons(entry):
     links = page(html_of(entry)).links
-    colab = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/{entry}.ipynb"
+    colab = f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{entry}.ipynb"
     assert colab in links, f"{entry}: no Colab button to {colab}"
     assert f"../_sources/{entry}.ipynb" in links, f"{entry}: no download button for the .ipynb"
 
