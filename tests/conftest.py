@@ -1,5 +1,6 @@
 """Shared pytest set-up: the notebook parameters and a per-notebook timing report."""
 
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -10,6 +11,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from book import chapter_notebooks  # noqa: E402
 
 CHAPTERS = chapter_notebooks()
+
+# Every process started from here on (nbval's kernels too) loads
+# tests/offline/sitecustomize.py, which refuses non-loopback connections.
+OFFLINE = str(Path(__file__).parent / "offline")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [OFFLINE, *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
 @pytest.fixture(params=CHAPTERS, ids=[p.stem for p in CHAPTERS])
