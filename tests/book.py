@@ -5,12 +5,21 @@ re-implements it.
 """
 
 import json
+import os
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
+
+
+def cut_network() -> None:
+    """Make every Python process started from now on (kernels too) load
+    tests/offline/sitecustomize.py, which refuses non-loopback connections."""
+    offline = str(Path(__file__).parent / "offline")
+    others = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != offline]
+    os.environ["PYTHONPATH"] = os.pathsep.join([offline, *others])
 
 
 def toc_files() -> list[str]:

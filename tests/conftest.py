@@ -1,6 +1,5 @@
 """Shared pytest set-up: the notebook parameters and a per-notebook timing report."""
 
-import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -8,15 +7,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from book import chapter_notebooks  # noqa: E402
+from book import chapter_notebooks, cut_network  # noqa: E402
 
 CHAPTERS = chapter_notebooks()
 
-# Every process started from here on (nbval's kernels too) loads
-# tests/offline/sitecustomize.py, which refuses non-loopback connections.
-OFFLINE = str(Path(__file__).parent / "offline")
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [OFFLINE, *filter(None, [os.environ.get("PYTHONPATH")])])
+cut_network()  # nbval's kernels, and every other process the tests start, run offline
 
 
 @pytest.fixture(params=CHAPTERS, ids=[p.stem for p in CHAPTERS])

@@ -4,8 +4,8 @@
     python tests/execute.py chapters/02_x.ipynb  # just these
 
 Used by `make execute`. Each notebook runs top to bottom in a fresh kernel
-started in its own folder, exactly as nbval will run it. A cell that raises
-stops the run, unless it is tagged `raises-exception`.
+started in its own folder, offline, exactly as nbval will run it. A cell that
+raises stops the run, unless it is tagged `raises-exception`.
 """
 
 import sys
@@ -16,7 +16,7 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).parent))
-from book import ROOT, toc_notebooks  # noqa: E402
+from book import ROOT, cut_network, toc_notebooks  # noqa: E402
 
 CELL_TIMEOUT_S = 120
 
@@ -57,6 +57,7 @@ def execute(path: Path) -> float:
 
 
 def main(args: list[str]) -> None:
+    cut_network()  # the same offline kernels as under make test
     paths = [Path(arg).resolve() for arg in args] or toc_notebooks()
     for path in paths:
         print(f"{path.relative_to(ROOT)}: ran in {execute(path):.1f} s", flush=True)
