@@ -16,7 +16,7 @@ except OSError as error:
 
 
 def run_probe(host: str) -> str:
-    # The child inherits PYTHONPATH from conftest.py, exactly like a notebook kernel.
+    # The child inherits PYTHONPATH set by conftest.py's cut_network(), like a kernel.
     result = subprocess.run([sys.executable, "-c", PROBE.format(host=host)],
                             capture_output=True, text=True, timeout=60)
     return result.stdout.strip()

@@ -1,5 +1,6 @@
-"""Loaded by every Python process the tests start (conftest.py puts this folder
-on PYTHONPATH), notebook kernels included: it refuses network connections to
+"""Loaded by every Python process that the tests and `make execute` start
+(tests/book.py's cut_network puts this folder on PYTHONPATH), notebook kernels
+included: it refuses network connections to
 anything but this machine, so a notebook that tries to download data or
 weights fails its test here instead of passing on a networked laptop.
 
@@ -8,9 +9,6 @@ Loopback stays open: Jupyter kernels talk to nbval over 127.0.0.1.
 
 import ipaddress
 import socket
-
-_connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
-
 
 def _is_local(address) -> bool:
     if not isinstance(address, tuple):  # AF_UNIX paths and the like
@@ -31,17 +29,14 @@ def _refuse(address) -> None:
     )
 
 
-def _guarded_connect(self, address):
-    if not _is_local(address):
-        _refuse(address)
-    return _connect(self, address)
+def _guarded(connect):
+    """Wrap a socket connect method so it refuses addresses off this machine."""
+    def guarded(self, address):
+        if not _is_local(address):
+            _refuse(address)
+        return connect(self, address)
+    return guarded
 
 
-def _guarded_connect_ex(self, address):
-    if not _is_local(address):
-        _refuse(address)
-    return _connect_ex(self, address)
-
-
-socket.socket.connect = _guarded_connect
-socket.socket.connect_ex = _guarded_connect_ex
+socket.socket.connect = _guarded(socket.socket.connect)
+socket.socket.connect_ex = _guarded(socket.socket.connect_ex)
