@@ -16,16 +16,22 @@ STAMP  := $(VENV)/.installed-requirements
 export PATH := $(abspath $(BIN)):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-# One notebook, e.g. `make test NB=chapters/02_pytorch_essentials.ipynb`.
+# One notebook (or several, space-separated), e.g.
+# `make test NB=chapters/02_pytorch_essentials.ipynb`.
 NB ?=
 PORT ?= 8000
 
-.PHONY: help setup graphviz book test lab execute serve clean
+# Only the chapters that draw graphs (they import graphviz or torchviz) need
+# Graphviz's `dot` to run; `make book` never does, it shows the stored outputs.
+SCOPE := $(or $(NB),$(wildcard chapters/*.ipynb))
+NEEDS_DOT := $(if $(shell grep -l -E '(import|from) (graphviz|torchviz)' $(SCOPE) 2>/dev/null),graphviz)
+
+.PHONY: help setup graphviz book test lint lab execute serve clean
 
 help: ## List the targets (this text)
 	@echo "Deep Learning and NLP for Diagnosis -- make targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
-	@echo "Options: NB=chapters/NN_name.ipynb (test or execute one notebook), PORT=$(PORT) (serve)."
+	@echo "Options: NB=chapters/NN_name.ipynb (test or execute that notebook only; test also runs its structure tests), PORT=$(PORT) (serve)."
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -36,31 +42,34 @@ $(STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-setup: $(STAMP) graphviz ## Create .venv, install requirements.txt and Graphviz (the other targets do this themselves)
+setup: $(STAMP) ## Create .venv and install requirements.txt (the other targets do this themselves)
 
-graphviz: ## Make sure Graphviz's `dot` is installed (apt-get when root on Debian/Ubuntu)
+graphviz: ## Make sure Graphviz's `dot` is there (test/execute call it for chapters that draw graphs)
 	@command -v dot >/dev/null && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "Installing Graphviz (Debian package graphviz) for the autograd graphs..."; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null \
 	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null; }; \
 	else \
-	  echo "Graphviz's 'dot' is missing. Install it with one of: sudo apt-get install graphviz | brew install graphviz | conda install -c conda-forge graphviz"; \
+	  echo "Graphviz's 'dot' is missing (chapters that draw graphs need it). Install it with one of: sudo apt-get install graphviz | brew install graphviz | conda install -c conda-forge graphviz"; \
 	  exit 1; \
 	fi
 
-book: setup ## Build the HTML site into _build/html (zero warnings allowed), then check its links
+book: $(STAMP) ## Build the HTML site into _build/html (zero warnings allowed), then check its links
 	$(BIN)/jupyter-book build --all -W -n --keep-going .
 	$(BIN)/python -m pytest -m site
 	@echo "Open _build/html/index.html, or run: make serve"
 
-test: setup ## Re-run every notebook in _toc.yml and compare each output (strict nbval), plus structure tests
-	$(BIN)/python -m pytest $(NB)
+test: $(STAMP) $(NEEDS_DOT) ## Re-run every notebook, compare every output and figure (strict nbval), plus structure tests
+	$(BIN)/python -m pytest $(if $(NB),$(NB) tests/test_notebooks.py tests/test_shared_helpers.py $(foreach n,$(NB),--nb $(n)))
 
-execute: setup ## Re-run notebooks in place to refresh stored outputs (all, or NB=...)
-	$(BIN)/python tests/execute.py $(NB)
+lint: $(STAMP) ## Check tools/, tests/ and the chapters' code with ruff (ruff.toml)
+	$(BIN)/ruff check .
 
-lab: setup ## Open JupyterLab on the chapters (MyST renders via jupyterlab-myst)
+execute: $(STAMP) $(NEEDS_DOT) ## Re-run notebooks in place to refresh stored outputs (all, or NB=...)
+	$(BIN)/python tools/execute.py $(NB)
+
+lab: $(STAMP) ## Open JupyterLab on the chapters (MyST renders via jupyterlab-myst)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) chapters
 
 serve: ## Serve the built site on http://localhost:$(PORT)

@@ -1,23 +1,35 @@
-"""Shared pytest set-up: the notebook parameters and a per-notebook timing report."""
+"""Shared pytest set-up: the book's nbval plugin, the notebook parameter,
+the offline environment for processes a test starts, and a per-notebook
+timing report."""
 
-import sys
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from book import chapter_notebooks, cut_network  # noqa: E402
+from book import ROOT, chapter_notebooks, offline_env
 
-CHAPTERS = chapter_notebooks()
-
-cut_network()  # nbval's kernels, and every other process the tests start, run offline
+# tools/nbval_book.py: offline kernels, one cell timeout, figures compared.
+pytest_plugins = ["nbval_book"]
 
 
-@pytest.fixture(params=CHAPTERS, ids=[p.stem for p in CHAPTERS])
-def notebook_path(request) -> Path:
-    """Each chapter notebook in turn."""
-    return request.param
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--nb", action="append", default=[], metavar="NOTEBOOK",
+                     help="run the per-notebook structure tests for this notebook only (repeatable); "
+                          "`make test NB=...` passes it")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that take `notebook_path` run once per chapter notebook (or per --nb)."""
+    if "notebook_path" in metafunc.fixturenames:
+        chosen = [(ROOT / name).resolve() for name in metafunc.config.getoption("nb")] or chapter_notebooks()
+        metafunc.parametrize("notebook_path", chosen, ids=[path.stem for path in chosen])
+
+
+@pytest.fixture
+def offline() -> dict[str, str]:
+    """The environment to start a process with so that it cannot reach the network
+    (what nbval's kernels and `make execute` get)."""
+    return offline_env()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -34,3 +46,4 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("notebook durations (nbval)")
         for path in sorted(seconds):
             terminalreporter.write_line(f"{seconds[path]:6.1f} s  {cells[path]:3d} cells  {path}")
+

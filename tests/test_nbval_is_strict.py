@@ -1,23 +1,30 @@
-"""The notebook comparison bites: run our exact nbval set-up on a small notebook
-whose stored outputs are partly wrong, and check which cells fail.
+"""The notebook comparison bites: run our exact nbval set-up (pytest.ini,
+tests/conftest.py, tools/nbval_book.py, tests/nbval_sanitize.cfg) on small
+probe notebooks whose stored outputs are partly wrong, and check which cells
+fail.
 
-This guards the configuration in pytest.ini and tests/nbval_sanitize.cfg:
-a lax mode, a sanitizer that swallows numbers, or a lost `raises-exception`
-comparison would all make this test fail.
+A lax mode, a sanitizer that swallows numbers, a lost `raises-exception`
+comparison, a kernel that can reach the network or a figure comparison that
+lets a changed plot through would each make one of these tests fail.
 """
 
 import re
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from book import ROOT
+from book import ROOT, offline_env
+
+PROBE_FOLDER = ROOT / "tests"  # inside tests/, so the inner run loads tests/conftest.py as `make test` does
 
 
-def cell(code: str, output: dict, tags: tuple[str, ...] = ()) -> nbformat.NotebookNode:
-    made = new_code_cell(code, execution_count=None, outputs=[output])
+def cell(code: str, outputs: list[dict], tags: tuple[str, ...] = ()) -> nbformat.NotebookNode:
+    made = new_code_cell(code, execution_count=None, outputs=outputs)
     made.metadata["tags"] = list(tags)
     return made
 
@@ -30,32 +37,83 @@ def error(name: str, message: str) -> dict:
     return new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
 
 
-# (cell, whether nbval must accept it)
-PROBES = {
-    "right number": (cell("print(6.5)", stdout("6.5\n")), True),
-    "changed number": (cell("print(2 + 2)", stdout("5\n")), False),
-    "object address (sanitized)": (cell("print(object())", stdout("<object object at 0x7f00deadbeef>\n")), True),
-    "same error": (cell("raise ValueError('shape mismatch')", error("ValueError", "shape mismatch"), ("raises-exception",)), True),
-    "changed error message": (cell("raise ValueError('new wording')", error("ValueError", "old wording"), ("raises-exception",)), False),
-    "output vanished": (cell("x = 1", stdout("1\n")), False),
-}
-
-
-def test_nbval_fails_exactly_the_cells_whose_output_changed(tmp_path):
-    notebook = new_notebook(cells=[probe for probe, _ in PROBES.values()])
-    for count, probe in enumerate(notebook.cells, start=1):
-        probe.execution_count = count  # stored as if run top to bottom
+def notebook_of(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = tmp_path / "probe.ipynb"
-    nbformat.write(notebook, path)
+    return notebook
 
-    run = subprocess.run([sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT),
-                          "-v", "-p", "no:cacheprovider", str(path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
-    verdicts = dict(re.findall(r"::Cell (\d+) (PASSED|FAILED)", run.stdout))
 
-    expected = {str(i): "PASSED" if ok else "FAILED" for i, (_, ok) in enumerate(PROBES.values())}
-    names = {str(i): name for i, name in enumerate(PROBES)}
-    wrong = [f"{names[i]}: nbval said {verdicts.get(i, 'nothing')}, expected {want}"
-             for i, want in expected.items() if verdicts.get(i) != want]
-    assert not wrong, "\n".join(wrong) + "\n\n" + run.stdout[-3000:]
+def nbval_verdicts(cells: list[nbformat.NotebookNode]) -> tuple[dict[int, str], str]:
+    """Run `pytest` as `make test` does on a notebook of these cells, stored as if
+    run top to bottom; return each cell's verdict (PASSED/FAILED) and the report."""
+    notebook = notebook_of(cells)
+    for count, probe in enumerate(notebook.cells, start=1):
+        probe.execution_count = count
+    with tempfile.TemporaryDirectory(prefix="_probe", dir=PROBE_FOLDER) as folder:
+        path = Path(folder) / "probe.ipynb"
+        nbformat.write(notebook, path)
+        run = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", str(path)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+    verdicts = {int(i): verdict for i, verdict in re.findall(r"::Cell (\d+) (PASSED|FAILED)", run.stdout)}
+    return verdicts, run.stdout
+
+
+def assert_verdicts(probes: dict[str, tuple[nbformat.NotebookNode, bool]]) -> str:
+    verdicts, report = nbval_verdicts([probe for probe, _ in probes.values()])
+    wrong = [f"{name}: nbval said {verdicts.get(i, 'nothing')}, expected {'PASSED' if ok else 'FAILED'}"
+             for i, (name, (_, ok)) in enumerate(probes.items())
+             if verdicts.get(i) != ("PASSED" if ok else "FAILED")]
+    assert not wrong, "\n".join(wrong) + "\n\n" + report[-3000:]
+    return report
+
+
+def test_nbval_fails_exactly_the_cells_whose_text_output_changed():
+    assert_verdicts({
+        "right number": (cell("print(6.5)", [stdout("6.5\n")]), True),
+        "changed number": (cell("print(2 + 2)", [stdout("5\n")]), False),
+        "object address (sanitized)": (cell("print(object())", [stdout("<object object at 0x7f00deadbeef>\n")]), True),
+        "same error": (cell("raise ValueError('shape mismatch')", [error("ValueError", "shape mismatch")],
+                            ("raises-exception",)), True),
+        "changed error message": (cell("raise ValueError('new wording')", [error("ValueError", "old wording")],
+                                       ("raises-exception",)), False),
+        "output vanished": (cell("x = 1", [stdout("1\n")]), False),
+    })
+
+
+def test_nbval_kernels_cannot_reach_the_network():
+    """The stored output is what the offline guard prints; a kernel that connected would differ."""
+    probe = ("import socket\n"
+             "try:\n"
+             "    socket.create_connection(('93.184.215.14', 80), timeout=5)\n"
+             "except OSError as failure:\n"
+             "    print(type(failure).__name__, str(failure)[:26])\n")
+    assert_verdicts({
+        "offline kernel": (cell(probe, [stdout("ConnectionRefusedError network access is disabled\n")]), True),
+    })
+
+
+PLOT = "import matplotlib.pyplot as plt\nplt.plot({values}, color='{colour}')\nplt.show()"
+
+
+def drawn(values: str, colour: str = "C0") -> list[dict]:
+    """The outputs a fresh kernel stores for PLOT: the reference figures."""
+    notebook = notebook_of([new_code_cell(PLOT.format(values=values, colour=colour))])
+    NotebookClient(notebook, kernel_name="python3", timeout=60).execute(env=offline_env())
+    outputs = notebook.cells[0].outputs
+    assert any("image/png" in output.get("data", {}) for output in outputs), outputs
+    return outputs
+
+
+def test_figures_are_compared_pixel_by_pixel():
+    reference = drawn("[1, 2, 3]")
+    report = assert_verdicts({
+        "same figure, drawn again": (cell(PLOT.format(values="[1, 2, 3]", colour="C0"), reference), True),
+        "one plotted value changed": (cell(PLOT.format(values="[1, 2.1, 3]", colour="C0"), reference), False),
+        "axis range changed": (cell(PLOT.format(values="[1, 2, 30]", colour="C0"), reference), False),
+        "line colour changed": (cell(PLOT.format(values="[1, 2, 3]", colour="C1"), reference), False),
+        "figure vanished": (cell("print('no plot')", [stdout("no plot\n"), *reference]), False),
+    })
+    assert re.search(r"Figures differ: figure 1: RMS pixel difference \d+\.\d\d > ", report), report
+    assert "Figures differ: figure 1: size changed from" in report, report
+    assert "_build/figure-diffs/probe-cell1-figure1-*.png" in report, report
+    assert (ROOT / "_build" / "figure-diffs" / "probe-cell1-figure1-diff.png").is_file()

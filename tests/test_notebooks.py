@@ -6,21 +6,10 @@ bottom, errors only where meant, the shared first cell, no network, no paths
 of the machine that made it, and the chapter's fixed parts.
 """
 
+import difflib
 import re
 
-from book import code_cells, load, markdown, output_texts, source, tags
-
-# The shared first cell: each line must appear in it, as written.
-SETUP_PATTERN = [
-    'if "google.colab" in sys.modules:',
-    "torch.manual_seed(SEED)",
-    "torch.use_deterministic_algorithms(True)",
-    "torch.set_num_threads(1)",
-    "torch.set_printoptions(precision=4, sci_mode=False)",
-    'get_ipython().InteractiveTB.set_mode(mode="Minimal")',
-    'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")',
-    "print(f\"torch {torch.__version__.split('+')[0]} on {device}\")",
-]
+from book import chapter_notebooks, chapter_number, code_cells, load, markdown, output_texts, setup_cell, source, tags
 
 # Code that would reach the network at run time. (The Colab-only install in
 # the first cell is checked separately.)
@@ -46,7 +35,9 @@ def test_kernelspec_is_python3(notebook_path):
 
 def test_ran_top_to_bottom_in_one_kernel(notebook_path):
     counts = [cell.get("execution_count") for cell in code_cells(load(notebook_path))]
-    assert None not in counts, f"{notebook_path.name}: {counts.count(None)} code cell(s) never executed; run `make execute NB={notebook_path.relative_to(notebook_path.parents[1])}`"
+    command = f"make execute NB={notebook_path.relative_to(notebook_path.parents[1])}"
+    never = counts.count(None)
+    assert not never, f"{notebook_path.name}: {never} code cell(s) never executed; run `{command}`"
     assert counts == list(range(1, len(counts) + 1)), (
         f"{notebook_path.name}: execution counts {counts} are not 1..{len(counts)}: "
         "restart the kernel and run all cells (make execute)"
@@ -59,8 +50,9 @@ def test_errors_only_in_cells_meant_to_fail(notebook_path):
             continue
         errors = [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
         meant = "raises-exception" in tags(cell)
-        assert meant or not errors, f"{notebook_path.name} cell {index}: error {errors[0]['ename']} in a cell not tagged raises-exception"
-        assert errors or not meant, f"{notebook_path.name} cell {index}: tagged raises-exception but raised nothing"
+        where = f"{notebook_path.name} cell {index}"
+        assert meant or not errors, f"{where}: error {errors[0]['ename']} in a cell not tagged raises-exception"
+        assert errors or not meant, f"{where}: tagged raises-exception but raised nothing"
 
 
 def test_no_warnings_printed(notebook_path):
@@ -72,19 +64,29 @@ def test_no_warnings_printed(notebook_path):
             )
 
 
-def test_first_code_cell_is_the_shared_setup(notebook_path):
-    first = source(code_cells(load(notebook_path))[0])
-    missing = [line for line in SETUP_PATTERN if line not in first]
-    assert not missing, f"{notebook_path.name}: the first code cell lacks the shared setup line(s) {missing}"
+def test_first_code_cell_is_the_shared_setup_folded(notebook_path):
+    """The first code cell is tools/book.py's SETUP_CELL exactly (seed = chapter
+    number), tagged hide-input so the page shows its output, not its plumbing."""
+    first = code_cells(load(notebook_path))[0]
+    expected = setup_cell(chapter_number(notebook_path))
+    diff = "\n".join(difflib.unified_diff(expected.splitlines(), source(first).splitlines(),
+                                          "tools/book.py SETUP_CELL", notebook_path.name, lineterm=""))
+    assert source(first) == expected, f"{notebook_path.name}: the first code cell is not the shared set-up:\n{diff}"
+    assert "hide-input" in tags(first), f"{notebook_path.name}: tag the set-up cell hide-input"
+
+
+COLAB_GUARD = 'if "google.colab" in sys.modules:'
 
 
 def test_installs_happen_only_in_colab(notebook_path):
-    cells = code_cells(load(notebook_path))
-    for index, cell in enumerate(cells):
-        for line in source(cell).splitlines():
+    """Only the chapter's imports cell (the second code cell) installs, and only on Colab."""
+    for index, cell in enumerate(code_cells(load(notebook_path))):
+        lines = source(cell).splitlines()
+        for number, line in enumerate(lines):
             if re.search(r"pip install|conda install|apt-get", line):
-                guarded = index == 0 and line.startswith("    ") and 'if "google.colab" in sys.modules:' in source(cell)
-                assert guarded, f"{notebook_path.name}: install outside the Colab guard of the first cell: {line.strip()!r}"
+                guarded = index == 1 and line.startswith("    ") and COLAB_GUARD in "\n".join(lines[:number])
+                assert guarded, (f"{notebook_path.name}: install outside the Colab guard of the imports cell "
+                                 f"(second code cell): {line.strip()!r}")
 
 
 def test_no_network_access_in_code(notebook_path):
@@ -99,13 +101,16 @@ def test_no_machine_paths_in_code_or_outputs(notebook_path):
             continue
         for text in [source(cell), *output_texts(cell)]:
             found = MACHINE_PATH.search(text)
-            assert not found, f"{notebook_path.name} cell {index}: machine path {found.group(0)!r} in {text[max(0, found.start() - 60):found.end() + 60]!r}"
+            if found:
+                context = text[max(0, found.start() - 60):found.end() + 60]
+                raise AssertionError(f"{notebook_path.name} cell {index}: machine path {found.group(0)!r} in {context!r}")
 
 
 def test_no_output_hidden_from_nbval(notebook_path):
     for index, cell in enumerate(load(notebook_path)["cells"]):
         hidden = OUTPUT_HIDING.search(source(cell) + " ".join(tags(cell)))
-        assert not hidden, f"{notebook_path.name} cell {index}: {hidden.group(0)} hides output from the tests; make the output reproducible instead"
+        assert not hidden, (f"{notebook_path.name} cell {index}: {hidden.group(0)} hides output from the tests; "
+                            "make the output reproducible instead")
 
 
 def test_chapter_has_its_fixed_parts(notebook_path):
@@ -125,3 +130,64 @@ def test_chapter_has_its_fixed_parts(notebook_path):
     assert not missing, f"{notebook_path.name} lacks {missing}"
     starts, ends = text.count("{solution-start}"), text.count("{solution-end}")
     assert starts == ends, f"{notebook_path.name}: {starts} solution-start but {ends} solution-end"
+
+
+SECTION = re.compile(r"(?m)^## (.+)$")
+UNNUMBERED_ENDING = ("Exercises", "Summary", "References")
+
+
+def section_problems(text: str, number: int) -> list[str]:
+    """Top-level sections (`## `) run: Setup, then `N.1`, `N.2`, ... in increasing
+    order with nothing unnumbered among them, then Exercises, Summary, References."""
+    titles = SECTION.findall(text)
+    numbered = [i for i, title in enumerate(titles) if re.match(rf"{number}\.\d+ ", title)]
+    if not numbered:
+        return []  # test_chapter_has_its_fixed_parts reports it
+    problems = [f"unnumbered section '## {title}' among the numbered ones: number it '## {number}.k ...' "
+                "or make it a subsection (###)"
+                for title in titles[numbered[0]:numbered[-1] + 1] if not re.match(rf"{number}\.\d+ ", title)]
+    problems += [f"section '## {title}' after the numbered sections is not one of {UNNUMBERED_ENDING}"
+                 for title in titles[numbered[-1] + 1:] if title not in UNNUMBERED_ENDING]
+    order = [int(re.match(rf"{number}\.(\d+)", titles[i]).group(1)) for i in numbered]
+    if order != sorted(set(order)):
+        problems.append(f"sections are numbered {order}, not in increasing order")
+    return problems
+
+
+def test_sections_are_numbered_in_order(notebook_path):
+    problems = section_problems(markdown(load(notebook_path)), chapter_number(notebook_path))
+    assert not problems, f"{notebook_path.name}: " + "; ".join(problems)
+
+
+def test_the_section_check_notices_an_unnumbered_section():
+    text = "## Setup\n## 5.1 Theorem\n## Vanishing gradients\n## 5.2 Depth\n## Exercises\n## Summary"
+    assert section_problems(text, 5) == ["unnumbered section '## Vanishing gradients' among the numbered ones: "
+                                         "number it '## 5.k ...' or make it a subsection (###)"]
+    assert section_problems("## 5.2 A\n## 5.1 B\n## Notes", 5) == [
+        "section '## Notes' after the numbered sections is not one of ('Exercises', 'Summary', 'References')",
+        "sections are numbered [2, 1], not in increasing order"]
+
+
+# A mention of another chapter is a cross-reference ({ref}`chapter 3 <chapter-3>`
+# or to a section label), so the strict build fails when its target goes away.
+LINK = re.compile(r"\{(?:ref|numref|doc|eq)\}`[^`]*`")
+CHAPTER_MENTION = re.compile(r"\b[Cc]hapters? (\d+)(?![\d.]*(?: and \d+)? of \{cite\})")
+
+
+def unlinked_chapter_mentions(text: str, chapters: set[int], own: int) -> list[str]:
+    """Plain-text mentions of another existing chapter (not those of cited books)."""
+    plain = LINK.sub("", text)
+    return [plain[max(0, m.start() - 40):m.end() + 20].replace("\n", " ") for m in CHAPTER_MENTION.finditer(plain)
+            if int(m.group(1)) in chapters and int(m.group(1)) != own]
+
+
+def test_mentions_of_other_chapters_are_links(notebook_path):
+    chapters = {chapter_number(path) for path in chapter_notebooks()}
+    found = unlinked_chapter_mentions(markdown(load(notebook_path)), chapters, chapter_number(notebook_path))
+    assert not found, (f"{notebook_path.name}: link these with {{ref}}`chapter N <chapter-N>` "
+                       f"(or a section label): {found}")
+
+
+def test_the_link_check_notices_a_typed_chapter_number():
+    text = "As {ref}`chapter 2 <chapter-2>` showed, and chapter 3 too; see chapter 6.5 of {cite}`book`."
+    assert unlinked_chapter_mentions(text, {2, 3, 6}, own=4) == ["As  showed, and chapter 3 too; see chapter 6."]

@@ -38,4 +38,5 @@ def test_the_check_notices_a_chapter_missing_from_the_toc():
 
 def test_the_check_notices_a_toc_entry_without_a_file():
     problems = toc_problems([*toc_files(), "chapters/99_missing"], chapter_notebooks())
-    assert problems == ["_toc.yml lists 'chapters/99_missing', but no chapters/99_missing.ipynb or chapters/99_missing.md exists"]
+    assert problems == ["_toc.yml lists 'chapters/99_missing', "
+                        "but no chapters/99_missing.ipynb or chapters/99_missing.md exists"]

@@ -1,7 +1,7 @@
 """Re-run chapter notebooks in place, so their stored outputs are fresh.
 
-    python tests/execute.py                      # every notebook in _toc.yml
-    python tests/execute.py chapters/02_x.ipynb  # just these
+    python tools/execute.py                      # every notebook in _toc.yml
+    python tools/execute.py chapters/02_x.ipynb  # just these
 
 Used by `make execute`. Each notebook runs top to bottom in a fresh kernel
 started in its own folder, offline, exactly as nbval will run it. A cell that
@@ -15,10 +15,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-sys.path.insert(0, str(Path(__file__).parent))
-from book import ROOT, cut_network, toc_notebooks  # noqa: E402
-
-CELL_TIMEOUT_S = 120
+from book import CELL_TIMEOUT_S, ROOT, offline_env, toc_notebooks
 
 
 def merge_streams(notebook: nbformat.NotebookNode) -> None:
@@ -50,14 +47,13 @@ def execute(path: Path) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,  # no timestamps in the files: diffs show only real changes
-    ).execute()
+    ).execute(env=offline_env())  # the same offline kernel as under make test
     merge_streams(notebook)
     nbformat.write(notebook, path)
     return time.perf_counter() - started
 
 
 def main(args: list[str]) -> None:
-    cut_network()  # the same offline kernels as under make test
     paths = [Path(arg).resolve() for arg in args] or toc_notebooks()
     for path in paths:
         print(f"{path.relative_to(ROOT)}: ran in {execute(path):.1f} s", flush=True)

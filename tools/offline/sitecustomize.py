@@ -1,14 +1,15 @@
-"""Loaded by every Python process that the tests and `make execute` start
-(tests/book.py's cut_network puts this folder on PYTHONPATH), notebook kernels
-included: it refuses network connections to
-anything but this machine, so a notebook that tries to download data or
-weights fails its test here instead of passing on a networked laptop.
+"""Loaded by every notebook kernel that `make test` (nbval) and `make execute`
+start, and by the processes tests/test_offline.py starts: tools/book.py's
+offline_env() puts this folder first on their PYTHONPATH. It refuses network
+connections to anything but this machine, so a notebook that tries to download
+data or weights fails its test here instead of passing on a networked laptop.
 
 Loopback stays open: Jupyter kernels talk to nbval over 127.0.0.1.
 """
 
 import ipaddress
 import socket
+
 
 def _is_local(address) -> bool:
     if not isinstance(address, tuple):  # AF_UNIX paths and the like
