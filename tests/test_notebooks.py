@@ -103,7 +103,8 @@ def test_no_machine_paths_in_code_or_outputs(notebook_path):
             found = MACHINE_PATH.search(text)
             if found:
                 context = text[max(0, found.start() - 60):found.end() + 60]
-                raise AssertionError(f"{notebook_path.name} cell {index}: machine path {found.group(0)!r} in {context!r}")
+                raise AssertionError(f"{notebook_path.name} cell {index}: "
+                                     f"machine path {found.group(0)!r} in {context!r}")
 
 
 def test_no_output_hidden_from_nbval(notebook_path):
