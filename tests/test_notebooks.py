@@ -169,26 +169,32 @@ def test_the_section_check_notices_an_unnumbered_section():
         "sections are numbered [2, 1], not in increasing order"]
 
 
-# A mention of another chapter is a cross-reference ({ref}`chapter 3 <chapter-3>`
-# or to a section label), so the strict build fails when its target goes away.
+# A mention of another chapter, or of a numbered section, is a cross-reference
+# ({ref}`chapter 3 <chapter-3>`, {ref}`section 3.4 <sec-3-4>`), so the strict build
+# fails when its target goes away.
 LINK = re.compile(r"\{(?:ref|numref|doc|eq)\}`[^`]*`")
 CHAPTER_MENTION = re.compile(r"\b[Cc]hapters? (\d+)(?![\d.]*(?: and \d+)? of \{cite\})")
+SECTION_MENTION = re.compile(r"\b[Ss]ections? (\d+)\.\d+(?![\d.]* of \{cite\})")
 
 
 def unlinked_chapter_mentions(text: str, chapters: set[int], own: int) -> list[str]:
-    """Plain-text mentions of another existing chapter (not those of cited books)."""
+    """Plain-text mentions of another existing chapter, or of a section of any
+    existing chapter (not those of cited books)."""
     plain = LINK.sub("", text)
-    return [plain[max(0, m.start() - 40):m.end() + 20].replace("\n", " ") for m in CHAPTER_MENTION.finditer(plain)
-            if int(m.group(1)) in chapters and int(m.group(1)) != own]
+    mentions = [m for m in CHAPTER_MENTION.finditer(plain) if int(m.group(1)) != own]
+    mentions += list(SECTION_MENTION.finditer(plain))
+    return [plain[max(0, m.start() - 40):m.end() + 20].replace("\n", " ")
+            for m in sorted(mentions, key=lambda m: m.start()) if int(m.group(1)) in chapters]
 
 
 def test_mentions_of_other_chapters_are_links(notebook_path):
     chapters = {chapter_number(path) for path in chapter_notebooks()}
     found = unlinked_chapter_mentions(markdown(load(notebook_path)), chapters, chapter_number(notebook_path))
     assert not found, (f"{notebook_path.name}: link these with {{ref}}`chapter N <chapter-N>` "
-                       f"(or a section label): {found}")
+                       "or {ref}`section N.k <sec-N-k>`: " + str(found))
 
 
 def test_the_link_check_notices_a_typed_chapter_number():
     text = "As {ref}`chapter 2 <chapter-2>` showed, and chapter 3 too; see chapter 6.5 of {cite}`book`."
     assert unlinked_chapter_mentions(text, {2, 3, 6}, own=4) == ["As  showed, and chapter 3 too; see chapter 6."]
+    assert unlinked_chapter_mentions("as section 4.2 shows", {4}, own=4) == ["as section 4.2 shows"]
