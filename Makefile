@@ -26,7 +26,11 @@ PORT ?= 8000
 SCOPE := $(or $(NB),$(wildcard chapters/*.ipynb))
 NEEDS_DOT := $(if $(shell grep -l -E '(import|from) (graphviz|torchviz)' $(SCOPE) 2>/dev/null),graphviz)
 
-.PHONY: help setup graphviz book test lint lab execute serve clean
+# `make test-portable` runs the notebooks under each of these kernel policies
+# (tools/book.py, KERNEL_POLICIES); off x86-64 only the processor's own.
+PORTABLE_KERNELS ?= $(if $(filter x86_64 amd64,$(shell uname -m)),avx2 native default,native)
+
+.PHONY: help setup graphviz book test test-portable lint lab execute serve clean
 
 help: ## List the targets (this text)
 	@echo "Deep Learning and NLP for Diagnosis -- make targets:"
@@ -62,6 +66,12 @@ book: $(STAMP) ## Build the HTML site into _build/html (zero warnings allowed), 
 
 test: $(STAMP) $(NEEDS_DOT) ## Re-run every notebook, compare every output and figure (strict nbval), plus structure tests
 	$(BIN)/python -m pytest $(if $(NB),$(NB) tests/test_notebooks.py tests/test_shared_helpers.py $(foreach n,$(NB),--nb $(n)))
+
+test-portable: $(STAMP) $(NEEDS_DOT) ## Run the notebooks under AVX2 (reference), the CPU's own and plain-SSE kernels: same verdict each time
+	@for kernels in $(PORTABLE_KERNELS); do \
+	  echo "== notebooks with BOOK_KERNELS=$$kernels"; \
+	  BOOK_KERNELS=$$kernels $(BIN)/python -m pytest -q -rs $(or $(NB),chapters) || exit 1; \
+	done
 
 lint: $(STAMP) ## Check tools/, tests/ and the chapters' code with ruff (ruff.toml)
 	$(BIN)/ruff check .

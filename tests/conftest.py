@@ -1,15 +1,13 @@
-"""Shared pytest set-up: the book's nbval plugin, the notebook parameter,
-the offline environment for processes a test starts, and a per-notebook
-timing report."""
+"""Shared test set-up: the notebook parameter, the kernel environment for
+processes a test starts, and a per-notebook timing report. (The book's nbval
+plugin is registered by the conftest.py at the repository root, so that it also
+applies when a notebook is tested on its own.)"""
 
 from collections import defaultdict
 
 import pytest
 
-from book import ROOT, chapter_notebooks, offline_env
-
-# tools/nbval_book.py: offline kernels, one cell timeout, figures compared.
-pytest_plugins = ["nbval_book"]
+from book import ROOT, chapter_notebooks, kernel_env
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,9 +25,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def offline() -> dict[str, str]:
-    """The environment to start a process with so that it cannot reach the network
-    (what nbval's kernels and `make execute` get)."""
-    return offline_env()
+    """The environment nbval's and `make execute`'s kernels start with: no network,
+    the kernel policy (tools/book.py's kernel_env)."""
+    return kernel_env()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -198,3 +198,40 @@ def test_the_link_check_notices_a_typed_chapter_number():
     text = "As {ref}`chapter 2 <chapter-2>` showed, and chapter 3 too; see chapter 6.5 of {cite}`book`."
     assert unlinked_chapter_mentions(text, {2, 3, 6}, own=4) == ["As  showed, and chapter 3 too; see chapter 6."]
     assert unlinked_chapter_mentions("as section 4.2 shows", {4}, own=4) == ["as section 4.2 shows"]
+
+
+PLATFORM_SENSITIVE = "platform-sensitive"  # tools/nbval_book.py
+
+
+def companion_problems(cells: list[dict]) -> list[str]:
+    """Each platform-sensitive code cell (compared only on the reference platform)
+    sits next to an untagged code cell that prints, on every machine, the relations
+    the text relies on: at least one line ending in ': True', none in ': False'."""
+    code = [cell for cell in cells if cell["cell_type"] == "code"]
+    problems = []
+    for index, cell in enumerate(code):
+        if PLATFORM_SENSITIVE not in tags(cell):
+            continue
+        neighbours = [code[i] for i in (index - 1, index + 1)
+                      if 0 <= i < len(code) and PLATFORM_SENSITIVE not in tags(code[i])]
+        printed = ["\n".join(output_texts(neighbour)).splitlines() for neighbour in neighbours]
+        if not any(any(line.rstrip().endswith(": True") for line in lines)
+                   and not any(line.rstrip().endswith(": False") for line in lines) for lines in printed):
+            problems.append(f"code cell {index} is {PLATFORM_SENSITIVE} but neither code cell next to it "
+                            "prints the relations that hold on every machine ('...: True' lines, no False)")
+    return problems
+
+
+def test_platform_sensitive_cells_have_a_portable_companion(notebook_path):
+    problems = companion_problems(load(notebook_path)["cells"])
+    assert not problems, f"{notebook_path.name}: " + "; ".join(problems)
+
+
+def test_the_companion_check_notices_a_missing_or_false_relation():
+    def code(text: str, tagged: bool = False) -> dict:
+        return {"cell_type": "code", "source": "", "metadata": {"tags": [PLATFORM_SENSITIVE] if tagged else []},
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": text}]}
+
+    assert companion_problems([code("loss 0.31\n", True), code("loss falls: True\n")]) == []
+    assert companion_problems([code("loss 0.31\n", True), code("loss 0.30\n")])
+    assert companion_problems([code("loss 0.31\n", True), code("loss falls: True\nit converged: False\n")])

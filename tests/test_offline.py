@@ -1,7 +1,7 @@
 """Notebooks run offline: the guard in tools/offline/ really blocks the network.
 
 nbval's kernels and `make execute`'s kernels get the same environment
-(book.offline_env); tests/test_nbval_is_strict.py checks an nbval kernel itself.
+(book.kernel_env); tests/test_nbval_is_strict.py checks an nbval kernel itself.
 """
 
 import subprocess

@@ -1,14 +1,15 @@
 """What the maintainer tools and the tests know about the book.
 
 One place that reads _toc.yml and the chapter notebooks, and that says how a
-notebook kernel is started (offline, with one cell timeout), so no test or
-tool re-implements it.
+notebook kernel is started (offline, with the kernel policy and one cell
+timeout), so no test or tool re-implements it.
 """
 
 import ast
 import contextlib
 import json
 import os
+import platform
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,29 +57,69 @@ def setup_cell(chapter: int) -> str:
 # The folder whose sitecustomize.py refuses network connections off this machine.
 NETWORK_GUARD = TOOLS / "offline"
 
+# The kernel policy. PyTorch (ATen), MKL and oneDNN pick their CPU kernels by
+# instruction set, and AVX-512, AVX2 and plain-SSE kernels round differently in the
+# last digits. On x86-64 every kernel the project starts (nbval, `make execute`,
+# CI) is pinned to one set; the stored outputs are made with it.
+# BOOK_KERNELS=native|default chooses another for `make test-portable`.
+KERNEL_POLICIES = {
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+             "MKL_CBWR": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "default": {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+                "MKL_CBWR": "SSE4_2", "ONEDNN_MAX_CPU_ISA": "SSE41"},
+    "native": {},  # whatever the processor offers (AVX-512 on the machines we test on)
+}
+REFERENCE_KERNELS = "avx2"
 
-def offline_env() -> dict[str, str]:
-    """A copy of os.environ in which every Python process loads
-    tools/offline/sitecustomize.py first, so it cannot reach the network."""
+
+def is_x86_64() -> bool:
+    return platform.machine().lower() in ("x86_64", "amd64")
+
+
+def cpu_has_avx2() -> bool:
+    flags = Path("/proc/cpuinfo")
+    return flags.exists() and " avx2" in flags.read_text()
+
+
+def kernels() -> str:
+    """The kernel policy of this run: BOOK_KERNELS, else avx2 on x86-64, else native."""
+    chosen = os.environ.get("BOOK_KERNELS") or (REFERENCE_KERNELS if is_x86_64() else "native")
+    if chosen not in KERNEL_POLICIES:
+        raise ValueError(f"BOOK_KERNELS={chosen!r}: choose one of {sorted(KERNEL_POLICIES)}")
+    if chosen != "native" and not is_x86_64():
+        raise ValueError(f"BOOK_KERNELS={chosen!r} pins x86-64 instruction sets; this is {platform.machine()}")
+    return chosen
+
+
+def on_reference_platform() -> bool:
+    """Whether this run computes as the stored outputs were computed: an x86-64
+    Linux processor with AVX2, under the avx2 kernel policy. Only there are
+    all outputs compared exactly (see tools/nbval_book.py)."""
+    return is_x86_64() and platform.system() == "Linux" and cpu_has_avx2() and kernels() == REFERENCE_KERNELS
+
+
+def kernel_env() -> dict[str, str]:
+    """The environment a notebook kernel starts with: a copy of os.environ in which
+    Python loads tools/offline/sitecustomize.py first (no network), with the
+    kernel policy's variables set."""
     env = dict(os.environ)
     others = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(NETWORK_GUARD)]
     env["PYTHONPATH"] = os.pathsep.join([str(NETWORK_GUARD), *others])
+    env.update(KERNEL_POLICIES[kernels()])
     return env
 
 
 @contextlib.contextmanager
-def network_cut() -> Iterator[None]:
+def kernel_environment() -> Iterator[None]:
     """Inside this block, processes started with the inherited environment
-    (nbval's kernels, which take no env argument) run offline."""
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = offline_env()["PYTHONPATH"]
+    (nbval's kernels, which take no env argument) get kernel_env()."""
+    saved = dict(os.environ)
+    os.environ.update(kernel_env())
     try:
         yield
     finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def toc_files() -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from book import CELL_TIMEOUT_S, ROOT, offline_env, toc_notebooks
+from book import CELL_TIMEOUT_S, ROOT, kernel_env, toc_notebooks
 
 
 def merge_streams(notebook: nbformat.NotebookNode) -> None:
@@ -47,7 +47,7 @@ def execute(path: Path) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,  # no timestamps in the files: diffs show only real changes
-    ).execute(env=offline_env())  # the same offline kernel as under make test
+    ).execute(env=kernel_env())  # offline, kernel policy: as under make test
     merge_streams(notebook)
     nbformat.write(notebook, path)
     return time.perf_counter() - started

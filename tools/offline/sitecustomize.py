@@ -1,6 +1,6 @@
 """Loaded by every notebook kernel that `make test` (nbval) and `make execute`
 start, and by the processes tests/test_offline.py starts: tools/book.py's
-offline_env() puts this folder first on their PYTHONPATH. It refuses network
+kernel_env() puts this folder first on their PYTHONPATH. It refuses network
 connections to anything but this machine, so a notebook that tries to download
 data or weights fails its test here instead of passing on a networked laptop.
 
