@@ -77,6 +77,8 @@ def test_nbval_fails_exactly_the_cells_whose_text_output_changed():
         "right number": (cell("print(6.5)", [stdout("6.5\n")]), True),
         "changed number": (cell("print(2 + 2)", [stdout("5\n")]), False),
         "object address (sanitized)": (cell("print(object())", [stdout("<object object at 0x7f00deadbeef>\n")]), True),
+        "training time (sanitized)": (cell("print('loss 0.31 [3.2 s]')", [stdout("loss 0.31 [17.9 s]\n")]), True),
+        "number beside a training time": (cell("print('loss 0.32 [3.2 s]')", [stdout("loss 0.31 [3.2 s]\n")]), False),
         "same error": (cell("raise ValueError('shape mismatch')", [error("ValueError", "shape mismatch")],
                             ("raises-exception",)), True),
         "changed error message": (cell("raise ValueError('new wording')", [error("ValueError", "old wording")],
