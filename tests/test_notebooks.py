@@ -15,7 +15,9 @@ from book import chapter_notebooks, chapter_number, code_cells, load, markdown, 
 # the first cell is checked separately.)
 NETWORK = re.compile(
     r"https?://|urllib|requests\.|socket\.|download\s*=\s*True|torch\.hub|load_state_dict_from_url"
-    r"|pretrained\s*=\s*True|weights\s*=\s*['\"]?\w*DEFAULT|fetch_openml|from_pretrained"
+    r"|pretrained\s*=\s*True|weights\s*=\s*['\"]?\w*DEFAULT|fetch_openml"
+    # a hub's from_pretrained downloads; nn.Embedding.from_pretrained takes a local tensor
+    r"|(?<!Embedding\.)(?<!EmbeddingBag\.)from_pretrained"
 )
 
 # Paths of the machine that made the outputs: home folders, temp files,
@@ -173,7 +175,8 @@ def test_the_section_check_notices_an_unnumbered_section():
 # ({ref}`chapter 3 <chapter-3>`, {ref}`section 3.4 <sec-3-4>`), so the strict build
 # fails when its target goes away.
 LINK = re.compile(r"\{(?:ref|numref|doc|eq)\}`[^`]*`")
-CHAPTER_MENTION = re.compile(r"\b[Cc]hapters? (\d+)(?![\d.]*(?: and \d+)? of \{cite\})")
+# "ICD chapter 2" is a chapter of the ICD-10-CM classification, not of the book.
+CHAPTER_MENTION = re.compile(r"(?<!ICD )\b[Cc]hapters? (\d+)(?![\d.]*(?: and \d+)? of \{cite\})")
 SECTION_MENTION = re.compile(r"\b[Ss]ections? (\d+)\.\d+(?![\d.]* of \{cite\})")
 
 
@@ -198,6 +201,7 @@ def test_the_link_check_notices_a_typed_chapter_number():
     text = "As {ref}`chapter 2 <chapter-2>` showed, and chapter 3 too; see chapter 6.5 of {cite}`book`."
     assert unlinked_chapter_mentions(text, {2, 3, 6}, own=4) == ["As  showed, and chapter 3 too; see chapter 6."]
     assert unlinked_chapter_mentions("as section 4.2 shows", {4}, own=4) == ["as section 4.2 shows"]
+    assert unlinked_chapter_mentions("ICD chapter 2 is neoplasms", {2}, own=7) == []
 
 
 PLATFORM_SENSITIVE = "platform-sensitive"  # tools/nbval_book.py
