@@ -10,6 +10,7 @@ import difflib
 import re
 
 from book import chapter_notebooks, chapter_number, code_cells, load, markdown, output_texts, setup_cell, source, tags
+from nbval_book import PLATFORM_SENSITIVE
 
 # Code that would reach the network at run time. (The Colab-only install in
 # the first cell is checked separately.)
@@ -204,7 +205,6 @@ def test_the_link_check_notices_a_typed_chapter_number():
     assert unlinked_chapter_mentions("ICD chapter 2 is neoplasms", {2}, own=7) == []
 
 
-PLATFORM_SENSITIVE = "platform-sensitive"  # tools/nbval_book.py
 
 
 def companion_problems(cells: list[dict]) -> list[str]:

@@ -7,6 +7,7 @@ timeout), so no test or tool re-implements it.
 
 import ast
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -76,6 +77,7 @@ def is_x86_64() -> bool:
     return platform.machine().lower() in ("x86_64", "amd64")
 
 
+@functools.cache  # asked for every notebook cell; the processor does not change
 def cpu_has_avx2() -> bool:
     flags = Path("/proc/cpuinfo")
     return flags.exists() and " avx2" in flags.read_text()

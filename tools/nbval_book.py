@@ -144,7 +144,7 @@ def compare_outputs_and_figures(self: IPyNbCell, test: list[dict], ref: list[dic
     return not problems
 
 
-def start_kernel_offline(self: IPyNbFile) -> None:
+def start_kernel_in_kernel_env(self: IPyNbFile) -> None:
     with kernel_environment():
         _nbval_file_setup(self)
 
@@ -195,7 +195,7 @@ _nbval_runtest = IPyNbCell.runtest
 def pytest_configure(config: pytest.Config) -> None:
     IPyNbCell.compare_outputs = compare_outputs_and_figures
     IPyNbCell.runtest = run_cell
-    IPyNbFile.setup = start_kernel_offline
+    IPyNbFile.setup = start_kernel_in_kernel_env
     if not any(arg.startswith("--nbval-cell-timeout") for arg in config.invocation_params.args):
         config.option.nbval_cell_timeout = CELL_TIMEOUT_S
 
