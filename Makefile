@@ -20,6 +20,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # `make test NB=chapters/02_pytorch_essentials.ipynb`.
 NB ?=
 PORT ?= 8000
+# Test workers: `auto` = one per core (pytest-xdist, one notebook per worker,
+# heaviest first); JOBS=1 runs everything in this one process, in series.
+JOBS ?= auto
+PARALLEL := $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadscope)
 
 # Only the chapters that draw graphs (they import graphviz or torchviz) need
 # Graphviz's `dot` to run; `make book` never does, it shows the stored outputs.
@@ -30,12 +34,12 @@ NEEDS_DOT := $(if $(shell grep -l -E '(import|from) (graphviz|torchviz)' $(SCOPE
 # (tools/book.py, KERNEL_POLICIES); off x86-64 only the processor's own.
 PORTABLE_KERNELS ?= $(if $(filter x86_64 amd64,$(shell uname -m)),avx2 native default,native)
 
-.PHONY: help setup graphviz book test test-portable lint lab execute serve clean
+.PHONY: help setup graphviz book test test-portable bench lint lab execute serve clean
 
 help: ## List the targets (this text)
 	@echo "Deep Learning and NLP for Diagnosis -- make targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
-	@echo "Options: NB=chapters/NN_name.ipynb (test or execute that notebook only; test also runs its structure tests), PORT=$(PORT) (serve)."
+	@echo "Options: NB=chapters/NN_name.ipynb (test or execute that notebook only; test also runs its structure tests), JOBS=$(JOBS) (test workers; 1 = in series), PORT=$(PORT) (serve)."
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -64,14 +68,17 @@ book: $(STAMP) ## Build the HTML site into _build/html (zero warnings allowed), 
 	$(BIN)/python -m pytest -m site
 	@echo "Open _build/html/index.html, or run: make serve"
 
-test: $(STAMP) $(NEEDS_DOT) ## Re-run every notebook, compare every output and figure (strict nbval), plus structure tests
-	$(BIN)/python -m pytest $(if $(NB),$(NB) tests/test_notebooks.py tests/test_shared_helpers.py $(foreach n,$(NB),--nb $(n)))
+test: $(STAMP) $(NEEDS_DOT) ## Re-run every notebook, compare every output and figure (strict nbval), plus structure tests; on all cores
+	$(BIN)/python -m pytest $(PARALLEL) $(if $(NB),$(NB) tests/test_notebooks.py tests/test_shared_helpers.py $(foreach n,$(NB),--nb $(n)))
 
 test-portable: $(STAMP) $(NEEDS_DOT) ## Run the notebooks under AVX2 (reference), the CPU's own and plain-SSE kernels: same verdict each time
 	@for kernels in $(PORTABLE_KERNELS); do \
 	  echo "== notebooks with BOOK_KERNELS=$$kernels"; \
-	  BOOK_KERNELS=$$kernels $(BIN)/python -m pytest -q -rs $(or $(NB),chapters) || exit 1; \
+	  BOOK_KERNELS=$$kernels $(BIN)/python -m pytest $(PARALLEL) -q -rs $(or $(NB),chapters) || exit 1; \
 	done
+
+bench: $(STAMP) $(NEEDS_DOT) ## Time each chapter: bare run, under nbval, kernel start; serial vs parallel (writes _build/bench.json)
+	$(BIN)/python tools/bench.py $(NB)
 
 lint: $(STAMP) ## Check tools/, tests/ and the chapters' code with ruff (ruff.toml)
 	$(BIN)/ruff check .

@@ -3,11 +3,12 @@ processes a test starts, and a per-notebook timing report. (The book's nbval
 plugin is registered by the conftest.py at the repository root, so that it also
 applies when a notebook is tested on its own.)"""
 
-from collections import defaultdict
+from collections import Counter
 
 import pytest
 
 from book import ROOT, chapter_notebooks, kernel_env
+from nbval_book import seconds_per_file, test_file
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,17 +32,11 @@ def offline() -> dict[str, str]:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """After the run, print how long each notebook took under nbval (all its cells added up)."""
-    seconds: dict[str, float] = defaultdict(float)
-    cells: dict[str, int] = defaultdict(int)
-    for reports in terminalreporter.stats.values():
-        for report in reports:
-            path = getattr(report, "nodeid", "").split("::")[0]
-            if path.endswith(".ipynb") and hasattr(report, "when"):  # setup (kernel start), call, teardown
-                seconds[path] += report.duration
-                cells[path] += report.when == "call"
+    """After the run, print how long each notebook took under nbval (kernel start and all its cells)."""
+    reports = [report for found in terminalreporter.stats.values() for report in found if hasattr(report, "nodeid")]
+    seconds = {path: s for path, s in seconds_per_file(reports).items() if path.endswith(".ipynb")}
+    cells = Counter(test_file(report.nodeid) for report in reports if getattr(report, "when", None) == "call")
     if seconds:
         terminalreporter.section("notebook durations (nbval)")
         for path in sorted(seconds):
             terminalreporter.write_line(f"{seconds[path]:6.1f} s  {cells[path]:3d} cells  {path}")
-

@@ -19,6 +19,12 @@
   difference images are written under _build/figure-diffs/; anti-aliasing noise
   below the tolerance passes. The same nbval run does this: nothing is executed
   twice.
+- Runs in parallel (pytest-xdist, `--dist loadscope`: one notebook, one worker)
+  and in series alike: test files are ordered heaviest first, by the seconds
+  each took in the last run (kept in pytest's cache; file size before any run),
+  so a long notebook starts first rather than last; the list of
+  platform-sensitive cells travels with the test reports, so the controller
+  prints it too.
 """
 
 import base64
@@ -40,7 +46,9 @@ from book import CELL_TIMEOUT_S, ROOT, kernel_environment, kernels, on_reference
 # Cells whose outputs are compared only on the reference platform. Keep them few:
 # the cell next to one prints the relation that must hold on every machine.
 PLATFORM_SENSITIVE = "platform-sensitive"
-SENSITIVE_CELLS = pytest.StashKey[list]()
+# Seconds each test file took in the last run (setup, call and teardown of all
+# its tests), in pytest's cache: the order of the next run.
+DURATIONS_KEY = "book/seconds-per-file"
 
 # Largest RMS pixel difference (0-255 scale, RGBA) allowed between two renderings
 # of the same figure; pytest-mpl's default. Measured on a 556x413 line plot: drawn
@@ -164,19 +172,55 @@ def platform_description() -> str:
     return f"{platform.machine()} {platform.system()}, {kernels()} kernels"
 
 
+def test_file(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
+def seconds_per_file(reports) -> dict[str, float]:
+    """Seconds each test file took: setup (a notebook's kernel start), call and
+    teardown of every one of its tests."""
+    seconds: dict[str, float] = {}
+    for report in reports:
+        if hasattr(report, "when") and hasattr(report, "duration"):
+            path = test_file(report.nodeid)
+            seconds[path] = seconds.get(path, 0.0) + report.duration
+    return seconds
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
-    config.stash[SENSITIVE_CELLS] = [item.nodeid for item in items if isinstance(item, IPyNbCell)
-                                     and PLATFORM_SENSITIVE in item.cell.metadata.get("tags", [])]
+    """Heaviest test files first (each file's tests stay together and in order), and
+    mark platform-sensitive cells so that their reports say so."""
+    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+    last_run = cache.get(DURATIONS_KEY, {}) if cache is not None else {}
+
+    def weight(item) -> tuple[float, float]:
+        path = test_file(item.nodeid)
+        size = (ROOT / path).stat().st_size if (ROOT / path).is_file() else 0
+        return (-last_run.get(path, 0.0), -size)
+
+    items.sort(key=weight)  # stable: a file's own tests keep their order
+    for item in items:
+        if isinstance(item, IPyNbCell) and PLATFORM_SENSITIVE in item.cell.metadata.get("tags", []):
+            item.user_properties.append((PLATFORM_SENSITIVE, True))
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    """Name the cells that are compared only on the reference platform (keep them few)."""
-    cells = config.stash.get(SENSITIVE_CELLS, [])
+    """Name the cells that are compared only on the reference platform (keep them few),
+    and remember how long each test file took, for the order of the next run."""
+    reports = [report for found in terminalreporter.stats.values() for report in found
+               if hasattr(report, "nodeid")]
+    cells = sorted({report.nodeid for report in reports
+                    if any(tuple(prop) == (PLATFORM_SENSITIVE, True)  # a list once xdist sent it
+                           for prop in getattr(report, "user_properties", []))},
+                   key=lambda nodeid: (test_file(nodeid), int(re.sub(r"\D", "", nodeid.split("::")[-1]) or 0)))
     if cells:
         terminalreporter.section(f"{PLATFORM_SENSITIVE} cells: {len(cells)}")
         where = "compared exactly here" if on_reference_platform() else "run but not compared here"
         for nodeid in cells:
             terminalreporter.write_line(f"{nodeid} ({where})")
+    if getattr(config, "cache", None) is not None and not hasattr(config, "workerinput"):
+        remembered = config.cache.get(DURATIONS_KEY, {})
+        config.cache.set(DURATIONS_KEY, remembered | seconds_per_file(reports))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
