@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from book import ROOT, chapter_notebooks, kernel_env
-from nbval_book import seconds_per_file, test_file
+from nbval_book import reports_of, seconds_per_file, test_file
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,7 +33,7 @@ def offline() -> dict[str, str]:
 
 def pytest_terminal_summary(terminalreporter) -> None:
     """After the run, print how long each notebook took under nbval (kernel start and all its cells)."""
-    reports = [report for found in terminalreporter.stats.values() for report in found if hasattr(report, "nodeid")]
+    reports = reports_of(terminalreporter)
     seconds = {path: s for path, s in seconds_per_file(reports).items() if path.endswith(".ipynb")}
     cells = Counter(test_file(report.nodeid) for report in reports if getattr(report, "when", None) == "call")
     if seconds:

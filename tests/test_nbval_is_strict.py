@@ -18,31 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from nbformat.v4 import new_code_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell
 
 from book import ROOT, is_x86_64, kernel_env, on_reference_platform
-
-PROBE_FOLDER = ROOT / "tests"  # inside tests/, so the inner run loads tests/conftest.py as `make test` does
-
-
-def cell(code: str, outputs: list[dict], tags: tuple[str, ...] = ()) -> nbformat.NotebookNode:
-    made = new_code_cell(code, execution_count=None, outputs=outputs)
-    made.metadata["tags"] = list(tags)
-    return made
-
-
-def stdout(text: str) -> dict:
-    return new_output("stream", name="stdout", text=text)
-
-
-def error(name: str, message: str) -> dict:
-    return new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
-
-
-def notebook_of(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
-    notebook = new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return notebook
+from probes import PROBE_FOLDER, cell, error, notebook_of, stdout
 
 
 def nbval_verdicts(cells: list[nbformat.NotebookNode], kernels: str | None = None) -> tuple[dict[int, str], str]:

@@ -9,21 +9,16 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from book import ROOT
 from nbval_book import DURATIONS_KEY, PLATFORM_SENSITIVE
-
-PROBE_FOLDER = ROOT / "tests"  # inside tests/, so the inner run loads tests/conftest.py as `make test` does
+from probes import PROBE_FOLDER, cell, notebook_of, stdout
 
 
 def probe_notebook(path: Path, tagged: bool) -> None:
-    made = new_code_cell("print(6 * 7)", execution_count=1,
-                         outputs=[new_output("stream", name="stdout", text="42\n")])
-    made.metadata["tags"] = [PLATFORM_SENSITIVE] if tagged else []
-    notebook = new_notebook(cells=[made])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, path)
+    made = cell("print(6 * 7)", [stdout("42\n")], (PLATFORM_SENSITIVE,) if tagged else ())
+    made.execution_count = 1
+    nbformat.write(notebook_of([made]), path)
 
 
 def pytest_run(*args: str) -> str:

@@ -25,30 +25,23 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-from book import CELL_TIMEOUT_S, ROOT, kernel_env, toc_notebooks
+from book import ROOT, toc_notebooks
+from execute import run_notebook
 from nbval_book import DURATIONS_KEY
 
 RESULT = ROOT / "_build" / "bench.json"
-
-
-def run_cells(notebook: nbformat.NotebookNode, folder: Path) -> float:
-    started = time.perf_counter()
-    NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                   resources={"metadata": {"path": str(folder)}}).execute(env=kernel_env())
-    return time.perf_counter() - started
 
 
 def start_seconds(path: Path) -> float:
     """A fresh kernel until the setup cell (the first code cell) has run."""
     notebook = nbformat.read(path, as_version=4)
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
-    return run_cells(nbformat.v4.new_notebook(cells=[first], metadata=notebook.metadata), path.parent)
+    return run_notebook(nbformat.v4.new_notebook(cells=[first], metadata=notebook.metadata), path.parent)
 
 
 def bare_seconds(path: Path) -> float:
-    return run_cells(nbformat.read(path, as_version=4), path.parent)
+    return run_notebook(nbformat.read(path, as_version=4), path.parent)
 
 
 def pytest_seconds(paths: list[Path], cache: Path, workers: int) -> tuple[float, dict[str, float]]:

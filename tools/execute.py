@@ -38,19 +38,26 @@ def merge_streams(notebook: nbformat.NotebookNode) -> None:
             cell.outputs = merged
 
 
-def execute(path: Path) -> float:
-    notebook = nbformat.read(path, as_version=4)
+def run_notebook(notebook: nbformat.NotebookNode, folder: Path) -> float:
+    """Run every cell in a fresh kernel started in `folder`, offline under the kernel
+    policy, as under make test; outputs go into `notebook`. Returns the seconds taken."""
     started = time.perf_counter()
     NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(folder)}},
         record_timing=False,  # no timestamps in the files: diffs show only real changes
-    ).execute(env=kernel_env())  # offline, kernel policy: as under make test
+    ).execute(env=kernel_env())
+    return time.perf_counter() - started
+
+
+def execute(path: Path) -> float:
+    notebook = nbformat.read(path, as_version=4)
+    seconds = run_notebook(notebook, path.parent)
     merge_streams(notebook)
     nbformat.write(notebook, path)
-    return time.perf_counter() - started
+    return seconds
 
 
 def main(args: list[str]) -> None:

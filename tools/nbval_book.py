@@ -176,6 +176,11 @@ def test_file(nodeid: str) -> str:
     return nodeid.split("::")[0]
 
 
+def reports_of(terminalreporter) -> list:
+    """Every test report of the run (on the controller too, under xdist)."""
+    return [report for found in terminalreporter.stats.values() for report in found if hasattr(report, "nodeid")]
+
+
 def seconds_per_file(reports) -> dict[str, float]:
     """Seconds each test file took: setup (a notebook's kernel start), call and
     teardown of every one of its tests."""
@@ -193,12 +198,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
     last_run = cache.get(DURATIONS_KEY, {}) if cache is not None else {}
 
-    def weight(item) -> tuple[float, float]:
-        path = test_file(item.nodeid)
+    weight = {}
+    for path in {test_file(item.nodeid) for item in items}:
         size = (ROOT / path).stat().st_size if (ROOT / path).is_file() else 0
-        return (-last_run.get(path, 0.0), -size)
-
-    items.sort(key=weight)  # stable: a file's own tests keep their order
+        weight[path] = (-last_run.get(path, 0.0), -size)
+    items.sort(key=lambda item: weight[test_file(item.nodeid)])  # stable: a file's tests keep their order
     for item in items:
         if isinstance(item, IPyNbCell) and PLATFORM_SENSITIVE in item.cell.metadata.get("tags", []):
             item.user_properties.append((PLATFORM_SENSITIVE, True))
@@ -207,8 +211,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     """Name the cells that are compared only on the reference platform (keep them few),
     and remember how long each test file took, for the order of the next run."""
-    reports = [report for found in terminalreporter.stats.values() for report in found
-               if hasattr(report, "nodeid")]
+    reports = reports_of(terminalreporter)
     cells = sorted({report.nodeid for report in reports
                     if any(tuple(prop) == (PLATFORM_SENSITIVE, True)  # a list once xdist sent it
                            for prop in getattr(report, "user_properties", []))},
