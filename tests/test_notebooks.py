@@ -239,3 +239,46 @@ def test_the_companion_check_notices_a_missing_or_false_relation():
     assert companion_problems([code("loss 0.31\n", True), code("loss falls: True\n")]) == []
     assert companion_problems([code("loss 0.31\n", True), code("loss 0.30\n")])
     assert companion_problems([code("loss 0.31\n", True), code("loss falls: True\nit converged: False\n")])
+
+
+def figure_problems(cells: list[dict]) -> list[str]:
+    """Every code cell that draws a figure carries the metadata that makes the
+    page show a caption and alt text: mystnb.figure.caption and .name (fig-...),
+    mystnb.image.alt; names are unique within the notebook."""
+    problems, names = [], set()
+    for index, cell in enumerate(c for c in cells if c["cell_type"] == "code"):
+        drawn = any(mime.startswith("image/") for output in cell.get("outputs", [])
+                    for mime in output.get("data", {}))
+        if not drawn:
+            continue
+        meta = cell.get("metadata", {}).get("mystnb", {})
+        caption = meta.get("figure", {}).get("caption", "")
+        name = meta.get("figure", {}).get("name", "")
+        alt = meta.get("image", {}).get("alt", "")
+        if len(caption.split()) < 5:
+            problems.append(f"code cell {index}: figure without a caption")
+        if not name.startswith("fig-") or name in names:
+            problems.append(f"code cell {index}: figure name {name!r} missing, not fig-..., or repeated")
+        if len(alt.split()) < 8 or alt == caption:
+            problems.append(f"code cell {index}: figure without real alt text")
+        names.add(name)
+    return problems
+
+
+def test_figures_have_captions_and_alt_text(notebook_path):
+    problems = figure_problems(load(notebook_path)["cells"])
+    assert not problems, f"{notebook_path.name}: " + "; ".join(problems)
+
+
+def test_the_figure_check_notices_missing_captions_and_alt_text():
+    def drawn(metadata: dict) -> dict:
+        return {"cell_type": "code", "source": "plt.show()", "metadata": metadata,
+                "outputs": [{"output_type": "display_data", "data": {"image/png": "iVBOR"}}]}
+
+    good = {"mystnb": {"figure": {"caption": "The loss falls from 4.2 to 0.9 in 600 steps.", "name": "fig-loss"},
+                       "image": {"alt": "Line chart of loss against step, falling from 4.2 to 0.9."}}}
+    assert figure_problems([drawn(good)]) == []
+    assert figure_problems([drawn({})])
+    assert figure_problems([drawn(good), drawn(good)])           # the same name twice
+    no_alt = {"mystnb": {"figure": good["mystnb"]["figure"]}}
+    assert figure_problems([drawn(no_alt)])

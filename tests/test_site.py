@@ -33,6 +33,8 @@ class Page(HTMLParser):
         self.links: list[str] = []        # <a href>: followed by the reader
         self.resources: list[str] = []    # loaded by the browser with the page
         self.classes: list[str] = []
+        self.images: list[tuple[str, str]] = []   # (src, alt) of each <img>
+        self.captions = 0                         # <figcaption> elements
         self.feed(path.read_text(encoding="utf-8"))
 
     def handle_starttag(self, tag, attrs):
@@ -43,6 +45,10 @@ class Page(HTMLParser):
         self.classes.append(attributes.get("class") or "")
         if tag == "a" and attributes.get("href"):
             self.links.append(attributes["href"])
+        if tag == "img":
+            self.images.append((attributes.get("src") or "", attributes.get("alt") or ""))
+        if tag == "figcaption":
+            self.captions += 1
         if tag in ("script", "img", "iframe", "source") and attributes.get("src"):
             self.resources.append(attributes["src"])
         if tag == "link" and attributes.get("href") and attributes.get("rel") != "canonical":
@@ -123,3 +129,16 @@ def test_chapter_shows_every_figure_and_folds_solutions(entry):
         assert (chapter.path.parent / src).is_file(), f"{entry}: image {src} missing from the site"
     folded = [c for c in chapter.classes if "solution" in c.split() and "dropdown" in c.split()]
     assert folded, f"{entry}: no folded solution on the page"
+
+
+@pytest.mark.parametrize("entry", chapter_entries())
+def test_every_figure_has_alt_text_and_a_caption(entry):
+    """A reader who cannot see a figure gets its alt text; every reader gets a
+    caption that says what to look at (from the cell's mystnb metadata)."""
+    chapter = page(html_of(entry))
+    figures = [(src, alt) for src, alt in chapter.images if "_images/" in src]
+    for src, alt in figures:
+        assert len(alt.split()) >= 8 and not alt.lower().endswith((".png", ".svg")), (
+            f"{entry}: image {src} has no real alt text ({alt!r})")
+    assert chapter.captions >= len(figures), (
+        f"{entry}: {len(figures)} figures but {chapter.captions} captions")
