@@ -91,7 +91,7 @@ book: $(STAMP) ## Build the HTML site into _build/html (zero warnings allowed), 
 	$(BIN)/python -m pytest -m site
 	@echo "Open _build/html/index.html, or run: make serve"
 
-test: $(STAMP) $(NEEDS_DOT) ## Re-run every notebook, compare every output and figure (strict nbval), plus structure tests; on all cores
+test: $(STAMP) $(NODE_STAMP) $(NEEDS_DOT) ## Re-run every notebook, compare every output and figure (strict nbval), plus structure tests; on all cores
 	$(BIN)/python -m pytest $(PARALLEL) $(if $(NB),$(NB) tests/test_notebooks.py tests/test_shared_helpers.py $(foreach n,$(NB),--nb $(n)))
 
 test-portable: $(STAMP) $(NEEDS_DOT) ## Run the notebooks under AVX2 (reference), the CPU's own and plain-SSE kernels: same verdict each time
