@@ -103,6 +103,31 @@ test-portable: $(STAMP) $(NEEDS_DOT) ## Run the notebooks under AVX2 (reference)
 bench: $(STAMP) $(NEEDS_DOT) ## Time each chapter: bare run, under nbval, kernel start; serial vs parallel (writes _build/bench.json)
 	$(BIN)/python tools/bench.py $(NB)
 
+# The Colab edition reads the built site (labels from objects.inv, bibliography
+# anchors from the Sphinx environment). It builds it first, with make book's
+# command, only when it is missing or older than a source: make book's own
+# checks are not repeated here.
+SITE_SOURCES := $(wildcard chapters/*.ipynb) $(filter-out README.md CONTRIBUTING.md,$(wildcard *.md)) \
+  _config.yml _toc.yml assets/references.bib
+
+_build/html/objects.inv: $(SITE_SOURCES) | $(STAMP)
+	$(BIN)/jupyter-book build --all -W -n --keep-going .
+
+colab: $(STAMP) _build/html/objects.inv $(NEEDS_DOT) ## Write the Colab edition (plain Markdown, solutions folded) to _build/colab/chapters, then check it and run it Colab-style
+	$(BIN)/python tools/colab.py _build/colab
+	$(BIN)/python -m pytest -m colab $(if $(filter 1,$(JOBS)),,-n $(JOBS) --maxschedchunk 1) tests/test_colab.py
+
+pdf: $(STAMP) chromium ## Print the whole book to one PDF, _build/pdf/deep-learning-nlp-diagnosis.pdf (headless Chromium), then check it
+	$(BIN)/python tools/pdf.py
+	$(BIN)/python -m pytest -m pdf tests/test_pdf.py
+
+# The built site in a real browser (tools/check_site.mjs; Playwright driving Debian's chromium,
+# never a downloaded one): every page served on 127.0.0.1, requests off localhost blocked, light
+# and dark, desktop and phone width. Report _build/site-check.json, screenshots _build/screenshots/.
+check-site: $(STAMP) $(NODE_STAMP) chromium ## Check every page in headless Chromium, light and dark: axe (WCAG 2.1 AA), console errors, maths; screenshots in _build/screenshots
+	@test -f _build/html/index.html || $(MAKE) --no-print-directory book
+	$(BIN)/python -m pytest -m browser tests/test_browser.py
+
 lint: $(STAMP) ## Check tools/, tests/ and the chapters' code with ruff (ruff.toml)
 	$(BIN)/ruff check .
 

@@ -19,6 +19,8 @@ SITE = ROOT / "_build" / "html"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 REPOSITORY = CONFIG["repository"]["url"].removeprefix("https://github.com/")
 BRANCH = CONFIG["repository"]["branch"]
+# The Colab button opens the Colab edition (make colab), published on its own branch.
+COLAB_BRANCH = CONFIG["launch_buttons"]["colab_branch"]
 # What a page may link to elsewhere (links, never loaded resources).
 REMOTE = ("http:", "https:", "mailto:", "//")
 
@@ -112,8 +114,10 @@ def test_internal_links_and_anchors_resolve(pages):
 @pytest.mark.parametrize("entry", chapter_entries())
 def test_chapter_has_colab_and_download_buttons(entry):
     links = page(html_of(entry)).links
-    colab = f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{entry}.ipynb"
+    colab = f"https://colab.research.google.com/github/{REPOSITORY}/blob/{COLAB_BRANCH}/{entry}.ipynb"
     assert colab in links, f"{entry}: no Colab button to {colab}"
+    assert not [link for link in links if link.startswith("https://colab.") and link != colab], (
+        f"{entry}: a Colab link other than {colab}")
     assert f"../_sources/{entry}.ipynb" in links, f"{entry}: no download button for the .ipynb"
 
 
