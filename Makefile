@@ -41,7 +41,7 @@ PORTABLE_KERNELS ?= $(if $(filter x86_64 amd64,$(shell uname -m)),avx2 native de
 
 help: ## List the targets (this text)
 	@echo "Deep Learning and NLP for Diagnosis -- make targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 	@echo "Options: NB=chapters/NN_name.ipynb (test or execute that notebook only; test also runs its structure tests), JOBS=$(JOBS) (test workers; 1 = in series), PORT=$(PORT) (serve)."
 
 $(BIN)/python:
@@ -79,12 +79,13 @@ graphviz: ## Make sure Graphviz's `dot` is there (test/execute call it for chapt
 NODE_STAMP := node_modules/.installed-lock
 
 $(NODE_STAMP): package-lock.json
-	@command -v npm >/dev/null || { echo "npm (Node.js 18 or newer) is missing: install it with one of: sudo apt-get install nodejs npm | brew install node"; exit 1; }
+	@command -v npm >/dev/null && [ "$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 20 ] \
+	  || { echo "Node.js 20 or newer with npm is needed (Playwright's driver requires 20): install it from https://nodejs.org, or: brew install node"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 chromium: ## Make sure a Chromium is there for the browser checks and the PDF (Debian package chromium; CHROMIUM=path to use another)
-	@$(call ensure_program,$(CHROMIUM),chromium,Chromium,for the browser checks and the PDF,sudo apt-get install chromium | brew install --cask chromium; or run make CHROMIUM=/path/to/chrome)
+	@$(call ensure_program,$(CHROMIUM),chromium,Chromium,for the browser checks and the PDF,sudo apt-get install chromium (Debian) | brew install --cask chromium; on Ubuntu (where chromium is a snap) or with Google Chrome: make CHROMIUM=google-chrome)
 
 book: $(STAMP) ## Build the HTML site into _build/html (zero warnings allowed), then check its links
 	$(BIN)/jupyter-book build --all -W -n --keep-going .

@@ -37,7 +37,7 @@ def site_pages() -> list[str]:
 def run_driver(site: Path, report: Path, screenshots: Path) -> tuple[int, dict, str]:
     node = shutil.which("node")
     if node is None:
-        pytest.fail("node (Node.js 18 or newer) is not on PATH: install it, then run make check-site")
+        pytest.fail("node (Node.js 20 or newer) is not on PATH: install it, then run make check-site")
     process = subprocess.run([node, str(DRIVER), "--site", str(site), "--report", str(report),
                               "--screenshots", str(screenshots)],
                              cwd=ROOT, capture_output=True, text=True, timeout=900)

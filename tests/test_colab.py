@@ -320,10 +320,15 @@ def solution_cells(notebook: dict) -> dict[str, str]:
     return found
 
 
+def folded_on_site(cell: dict) -> bool:
+    return bool(colab.FOLDED_ON_SITE & set(cell["metadata"].get("tags", [])))
+
+
 def code_problems(original: dict, copy: dict) -> list[str]:
     """A code cell whose id, source, outputs, execution count or metadata changed, other
     than a solution cell's one first line `#@title Solution to exercise N.k` and its
-    `cellView: form`; markdown cells out of order."""
+    `cellView: form` (the same, with its own title, for a cell the site folds); cells
+    out of order, or added other than the note and figure captions."""
     solutions = solution_cells(original)
     code = [cell for cell in original["cells"] if cell["cell_type"] == "code"]
     copied = [cell for cell in copy["cells"] if cell["cell_type"] == "code"]
@@ -335,13 +340,16 @@ def code_problems(original: dict, copy: dict) -> list[str]:
         if before["id"] in solutions:
             expected_source = f"#@title Solution to exercise {solutions[before['id']]}\n" + expected_source
             expected_metadata["cellView"] = "form"
+        elif folded_on_site(before):
+            expected_source = f"#@title {colab.folded_title(expected_source)}\n" + expected_source
+            expected_metadata["cellView"] = "form"
         for what, changed in [("source", source(after) != expected_source),
                               ("metadata", after["metadata"] != expected_metadata),
                               ("outputs", after["outputs"] != before["outputs"]),
                               ("execution count", after["execution_count"] != before["execution_count"])]:
             if changed:
                 problems.append(f"cell {before['id']}: {what} changed")
-    kept = [cell["id"] for cell in copy["cells"]]
+    kept = [cell["id"] for cell in copy["cells"] if not cell["id"].endswith("-caption")]
     if kept[:1] != ["colab-edition"] or kept[1:] != [cell["id"] for cell in original["cells"] if cell["id"] in kept]:
         problems.append("cells added, or out of order")
     return problems
@@ -359,12 +367,34 @@ def events(notebook: dict) -> list[tuple[str, str]]:
     found = []
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code" and cell["metadata"].get("cellView") == "form":
-            title = re.fullmatch(r"#@title Solution to exercise (\S+)", source(cell).split("\n")[0])
-            found.append(("code", title[1] if title else "?"))
+            title = re.fullmatch(r"#@title (Solution to exercise (\S+)|.*)", source(cell).split("\n")[0])
+            if not title or title[2] or not folded_on_site(cell):   # not a cell the site folds
+                found.append(("code", title[2] if title and title[2] else "?"))
         elif cell["cell_type"] == "markdown":
             html = COMMONMARK.render(source(cell))
             found += [(match.lastgroup, match[match.lastgroup]) for match in EVENT.finditer(html)]
     return found
+
+
+def caption_problems(original: dict, copy: dict) -> list[str]:
+    """Each figure's caption (myst-nb metadata on the site) must follow its cell as a Markdown
+    cell "**Figure.** ..." with the caption's words; no caption cell anywhere else."""
+    captions = {cell["id"]: colab.figure_caption(nbformat.from_dict(cell)) for cell in original["cells"]}
+    cells, problems = copy["cells"], []
+    for before, after in zip(cells, cells[1:]):
+        caption = captions.get(before["id"])
+        if not caption:
+            continue
+        words = set(re.findall(r"[A-Za-z]{3,}", caption)) - {"ref", "cite"}
+        if after["id"] != colab.CAPTION_ID.format(id=before["id"]) or not source(after).startswith("**Figure.** "):
+            problems.append(f"cell {before['id']}: no caption after its figure")
+        elif missing := words - set(re.findall(r"[A-Za-z]{3,}", source(after))):
+            problems.append(f"cell {before['id']}: the caption lost {sorted(missing)}")
+    expected = sum(1 for caption in captions.values() if caption)
+    placed = sum(1 for cell in cells if cell["id"].endswith("-caption"))
+    if not expected or placed != expected:
+        problems.append(f"{expected} captions in the source, {placed} in the copy")
+    return problems
 
 
 def exercise_problems(original: dict, copy: dict) -> list[str]:
@@ -384,7 +414,9 @@ def exercise_problems(original: dict, copy: dict) -> list[str]:
 def maths_problems(original: dict, copy: dict) -> list[str]:
     """Maths of the source (directive bodies and titles included) that is not maths in
     the copy (CommonMark with dollar maths): escaped, lost, or broken by a blockquote."""
-    before = Counter(m for cell in markdown_cells(original) for m in source_maths(source(cell)))
+    texts = [source(cell) for cell in markdown_cells(original)]
+    texts += [caption for cell in original["cells"] if (caption := colab.figure_caption(nbformat.from_dict(cell)))]
+    before = Counter(m for text in texts for m in source_maths(text))
     after = Counter(m for cell in markdown_cells(copy) for m in maths(WITH_MATHS.parse(source(cell))))
     return [] if before and after == before else [f"lost {before - after}, new {after - before}"]
 
@@ -429,6 +461,11 @@ def test_every_exercise_keeps_its_solution(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
+def test_every_figure_keeps_its_caption(path):
+    assert caption_problems(load(path), edition_of(path)) == []
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
 def test_maths_survive(path):
     assert maths_problems(load(path), edition_of(path)) == []
 
@@ -457,8 +494,14 @@ def test_the_notebook_checks_bite():
             cell["source"] = source(cell).replace(text, by, 1)
         return change
 
-    def folded(cells):
-        return next(c for c in cells if c["metadata"].get("cellView") == "form")
+    def folded(cells):   # the first solution cell
+        return next(c for c in cells if source(c).startswith("#@title Solution to exercise"))
+
+    def setup(cells):    # the setup cell, folded on the site
+        return next(c for c in cells if c["cell_type"] == "code")
+
+    def caption(cells):
+        return next(c for c in cells if c["id"].endswith("-caption"))
 
     def first_output(cells):
         return next(c for c in cells if c["cell_type"] == "code" and c["outputs"])["outputs"]
@@ -468,6 +511,7 @@ def test_the_notebook_checks_bite():
         "references": lambda copy: reference_problems(path, copy),
         "code": lambda copy: code_problems(original, copy),
         "exercises": lambda copy: exercise_problems(original, copy),
+        "captions": lambda copy: caption_problems(original, copy),
         "maths": lambda copy: maths_problems(original, copy),
         "notebook": lambda copy: notebook_problems(path, original, copy),
     }
@@ -480,7 +524,12 @@ def test_the_notebook_checks_bite():
         "code": [lambda cells: first_output(cells).append({"output_type": "stream", "name": "stdout", "text": "x"}),
                  lambda cells: folded(cells).update(source=source(folded(cells)).split("\n", 1)[1]),
                  lambda cells: folded(cells)["metadata"].pop("cellView"),
-                 lambda cells: cells.pop(3)],
+                 lambda cells: cells.pop(3),
+                 lambda cells: setup(cells)["metadata"].pop("cellView"),
+                 lambda cells: setup(cells).update(source=source(setup(cells)).split("\n", 1)[1])],
+        "captions": [lambda cells: cells.remove(caption(cells)),
+                     lambda cells: caption(cells).update(source="**Figure.** A figure."),
+                     lambda cells: caption(cells).update(source=source(caption(cells)).removeprefix("**Figure.** "))],
         "exercises": [replace("**Solution to exercise 1.2**", "**Solution**"),
                       replace("*End of the solution to exercise 1.1.*", ""),
                       lambda cells: folded(cells).update(source="#@title Solution\n" + source(folded(cells)))],

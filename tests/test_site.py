@@ -9,14 +9,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-import yaml
 
-from book import ROOT, load, source_of, toc_files
+from book import ROOT, config, load, source_of, toc_files
 
 pytestmark = pytest.mark.site
 
 SITE = ROOT / "_build" / "html"
-CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+CONFIG = config()
 REPOSITORY = CONFIG["repository"]["url"].removeprefix("https://github.com/")
 BRANCH = CONFIG["repository"]["branch"]
 # The Colab button opens the Colab edition (make colab), published on its own branch.

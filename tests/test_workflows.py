@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from book import ROOT
+from book import ROOT, config
 from pdf import PDF_NAME
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -92,6 +92,8 @@ def test_ci_runs_the_readme_commands_with_caches():
 def test_deploy_publishes_site_pdf_and_colab_copies():
     flow = workflow("deploy.yml")
     assert flow[True]["push"]["branches"] == ["main"]
+    checkout = next(s for s in steps(flow) if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False, "the write token would stay in .git/config"
     script = runs(flow)
     for command in ("make book", "make colab", "make pdf"):
         assert re.search(rf"^{command}$", script, re.M), command
@@ -99,6 +101,5 @@ def test_deploy_publishes_site_pdf_and_colab_copies():
     upload = next(s for s in steps(flow) if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "_build/html"
     assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in steps(flow))
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    colab_branch = config["launch_buttons"]["colab_branch"]   # where the site's Colab buttons point
+    colab_branch = config()["launch_buttons"]["colab_branch"]   # where the site's Colab buttons point
     assert re.search(rf"git push .* {colab_branch}$", script, re.M), "the Colab copies are not pushed"

@@ -124,6 +124,13 @@ def kernel_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
+@functools.cache
+def config() -> dict:
+    """_config.yml: the book's settings (repository, Pages address, Colab branch, ...).
+    Callers must not change it (make a copy, as tools/pdf.py does)."""
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
 def toc_files() -> list[str]:
     """Every `file:` entry of _toc.yml (root included), as written, without suffix."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))

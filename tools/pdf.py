@@ -24,6 +24,7 @@ printed open: the site folds them, and a folded box on paper is an empty box.
 4. tests/test_pdf.py (marker pdf, run by `make pdf` after this) checks the result.
 """
 
+import copy
 import os
 import shutil
 import subprocess
@@ -36,18 +37,19 @@ import yaml
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
-from book import ROOT, TOOLS
+from book import ROOT, TOOLS, config, toc_files
 
 PDF_NAME = "deep-learning-nlp-diagnosis.pdf"
 OUT = ROOT / "_build" / "pdf"
 PDF = OUT / PDF_NAME
 SINGLE = OUT / "_build" / "singlehtml"
 PRINT_HTML = SINGLE / "print.html"
-CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+CONFIG = config()
 
 # Chromium without anything that reaches the network: no sync, no component or
 # safe-browsing updates, a fresh profile, and every host name unresolvable.
-# --no-sandbox: Chromium refuses to start as root without it (CI runs as root);
+# --no-sandbox: Chromium refuses to start as root without it (our CI runs as root; on
+# GitHub's Ubuntu runners AppArmor forbids its sandbox);
 # it only ever opens the book's own local page.
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -87,22 +89,22 @@ def setup(app):
 
 def build_single_page() -> Path:
     """Jupyter Book's singlehtml build of the whole book; returns its page."""
-    config = dict(CONFIG)
-    config["sphinx"] = dict(config.get("sphinx") or {})
+    settings = copy.deepcopy(CONFIG)
+    settings.setdefault("sphinx", {})
     # Jupyter Book finds a local extension relative to the config file: this copy lives
     # in _build/pdf, so every path becomes absolute.
     extensions = {name: str((ROOT / path).resolve())
-                  for name, path in (config["sphinx"].get("local_extensions") or {}).items()}
-    config["sphinx"]["local_extensions"] = {**extensions, Path(__file__).stem: str(TOOLS)}
+                  for name, path in (settings["sphinx"].get("local_extensions") or {}).items()}
+    settings["sphinx"]["local_extensions"] = {**extensions, Path(__file__).stem: str(TOOLS)}
     OUT.mkdir(parents=True, exist_ok=True)
     derived = OUT / "_config.yml"
     derived.write_text("# Written by tools/pdf.py: _config.yml plus the PDF build's extension.\n"
-                       + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+                       + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True), encoding="utf-8")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     subprocess.run([str(jupyter_book), "build", "--all", "-W", "-n", "--keep-going", "-q",
                     "--builder", "singlehtml", "--path-output", str(OUT), "--config", str(derived), str(ROOT)],
                    check=True, cwd=ROOT)
-    page = SINGLE / f"{yaml.safe_load((ROOT / '_toc.yml').read_text(encoding='utf-8'))['root']}.html"
+    page = SINGLE / f"{toc_files()[0]}.html"   # the root page
     if not page.exists():
         raise SystemExit(f"the singlehtml build wrote no {page.relative_to(ROOT)}")
     return page
