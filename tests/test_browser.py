@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat
 
-from book import ROOT, load, source_of, toc_files
+from book import ROOT, SITE, load, site_pages, source_of, toc_files
 
 pytestmark = pytest.mark.browser
 
-SITE = ROOT / "_build" / "html"
 DRIVER = ROOT / "tools" / "check_site.mjs"
 REPORT = ROOT / "_build" / "site-check.json"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
@@ -28,10 +27,9 @@ WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}   # CSS px = image px (de
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
-def site_pages() -> list[str]:
-    """Every page of the built site: *.html outside _static, as the driver finds them."""
-    return sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html")
-                  if "_static" not in p.relative_to(SITE).parts)
+def site_page_names() -> list[str]:
+    """Every page of the built site, as the driver names them (relative to the site)."""
+    return sorted(path.relative_to(SITE).as_posix() for path in site_pages())
 
 
 def run_driver(site: Path, report: Path, screenshots: Path) -> tuple[int, dict, str]:
@@ -78,13 +76,13 @@ def png_top(path: Path, rows: int) -> tuple[Image.Image, tuple[int, int]]:
 
 
 def test_every_page_is_checked_in_both_schemes(report):
-    assert sorted(report["pages"]) == site_pages(), "the browser check and the built site have different pages"
+    assert sorted(report["pages"]) == site_page_names(), "the browser check and the built site have different pages"
     assert report["schemes"] == list(SCHEMES)
     assert not report["stray"], f"noticed between pages: {report['stray']}"
     assert report["axe"]["tags"] == ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-@pytest.mark.parametrize("page", site_pages())
+@pytest.mark.parametrize("page", site_page_names())
 def test_no_accessibility_violations(report, page):
     """axe-core, WCAG 2.0 and 2.1 A and AA, at desktop width with every folded part opened."""
     problems = []
@@ -96,14 +94,14 @@ def test_no_accessibility_violations(report, page):
     assert not problems, "axe violations:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("page", site_pages())
+@pytest.mark.parametrize("page", site_page_names())
 def test_no_console_errors(report, page):
     errors = [f"{page} [{scheme}]: {message}" for scheme, record in records(report, page).items()
               for message in record["console_errors"] + [f"uncaught: {e}" for e in record["page_errors"]]]
     assert not errors, "errors in the browser console:\n" + "\n".join(errors)
 
 
-@pytest.mark.parametrize("page", site_pages())
+@pytest.mark.parametrize("page", site_page_names())
 def test_nothing_is_requested_from_another_host(report, page):
     requests = [f"{page} [{scheme}]: blocked {url}" for scheme, record in records(report, page).items()
                 for url in record["blocked_requests"]]
@@ -112,7 +110,7 @@ def test_nothing_is_requested_from_another_host(report, page):
     assert not requests, "requests that left localhost or failed:\n" + "\n".join(requests)
 
 
-@pytest.mark.parametrize("page", site_pages())
+@pytest.mark.parametrize("page", site_page_names())
 def test_the_colour_scheme_really_shows(report, page):
     for scheme, record in records(report, page).items():
         theme = record["theme"]
@@ -122,7 +120,7 @@ def test_the_colour_scheme_really_shows(report, page):
         assert dark == (scheme == "dark"), f"{page} [{scheme}]: page background {theme['background']}"
 
 
-@pytest.mark.parametrize("page", site_pages())
+@pytest.mark.parametrize("page", site_page_names())
 def test_maths_is_rendered(report, page):
     for scheme, record in records(report, page).items():
         math = record["math"]
@@ -145,7 +143,7 @@ def test_a_chapter_with_maths_has_maths_on_its_page(report, entry):
         assert record["math"]["elements"] > 0, f"{entry} [{scheme}]: the source has maths, the page shows none"
 
 
-@pytest.mark.parametrize("page", site_pages())
+@pytest.mark.parametrize("page", site_page_names())
 def test_the_page_fits_a_phone_screen(report, page):
     for scheme, record in records(report, page).items():
         overflow = record["phone_overflow"]
@@ -154,7 +152,7 @@ def test_the_page_fits_a_phone_screen(report, page):
                                   f"{overflow['culprits']}")
 
 
-@pytest.mark.parametrize("page", site_pages())
+@pytest.mark.parametrize("page", site_page_names())
 def test_screenshots_exist_and_are_not_blank(report, page):
     Image.MAX_IMAGE_PIXELS = None   # our own full-page screenshots, up to 1280 x 100,000 px
     for scheme, record in records(report, page).items():

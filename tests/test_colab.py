@@ -25,7 +25,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 import colab
-from book import CELL_TIMEOUT_S, ROOT, load, source, toc_notebooks
+from book import CELL_TIMEOUT_S, ROOT, load, source, tags, toc_notebooks
 
 pytestmark = pytest.mark.colab
 
@@ -321,7 +321,7 @@ def solution_cells(notebook: dict) -> dict[str, str]:
 
 
 def folded_on_site(cell: dict) -> bool:
-    return bool(colab.FOLDED_ON_SITE & set(cell["metadata"].get("tags", [])))
+    return bool(colab.FOLDED_ON_SITE & set(tags(cell)))
 
 
 def code_problems(original: dict, copy: dict) -> list[str]:
@@ -440,39 +440,22 @@ def notebook_problems(path: Path, original: dict, copy: dict) -> list[str]:
     return problems
 
 
+# Every check of a copy against its source notebook: name -> problems(path, original, copy).
+CHECKS = {
+    "markdown": lambda path, original, copy: markdown_problems(path, copy),     # plain, and its links resolve
+    "references": lambda path, original, copy: reference_problems(path, copy),  # read as on the site
+    "code": lambda path, original, copy: code_problems(original, copy),         # code cells and outputs unchanged
+    "exercises": lambda path, original, copy: exercise_problems(original, copy),  # each keeps its solution
+    "captions": lambda path, original, copy: caption_problems(original, copy),  # each figure keeps its caption
+    "maths": lambda path, original, copy: maths_problems(original, copy),       # all maths survives
+    "notebook": notebook_problems,                                              # valid, with its note first
+}
+
+
+@pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
-def test_markdown_is_plain_and_links_resolve(path):
-    assert markdown_problems(path, edition_of(path)) == []
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
-def test_citations_and_references_read_as_on_the_site(path):
-    assert reference_problems(path, edition_of(path)) == []
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
-def test_code_cells_and_outputs_are_unchanged(path):
-    assert code_problems(load(path), edition_of(path)) == []
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
-def test_every_exercise_keeps_its_solution(path):
-    assert exercise_problems(load(path), edition_of(path)) == []
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
-def test_every_figure_keeps_its_caption(path):
-    assert caption_problems(load(path), edition_of(path)) == []
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
-def test_maths_survive(path):
-    assert maths_problems(load(path), edition_of(path)) == []
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
-def test_valid_notebook_with_a_note(path):
-    assert notebook_problems(path, load(path), edition_of(path)) == []
+def test_the_copy_keeps_the_source(path, check):
+    assert CHECKS[check](path, load(path), edition_of(path)) == []
 
 
 def test_the_notebook_checks_bite():
@@ -506,16 +489,7 @@ def test_the_notebook_checks_bite():
     def first_output(cells):
         return next(c for c in cells if c["cell_type"] == "code" and c["outputs"])["outputs"]
 
-    checks = {
-        "markdown": lambda copy: markdown_problems(path, copy),
-        "references": lambda copy: reference_problems(path, copy),
-        "code": lambda copy: code_problems(original, copy),
-        "exercises": lambda copy: exercise_problems(original, copy),
-        "captions": lambda copy: caption_problems(original, copy),
-        "maths": lambda copy: maths_problems(original, copy),
-        "notebook": lambda copy: notebook_problems(path, original, copy),
-    }
-    assert {name: check(good) for name, check in checks.items()} == dict.fromkeys(checks, [])
+    assert {name: check(path, original, good) for name, check in CHECKS.items()} == dict.fromkeys(CHECKS, [])
     faults = {
         "markdown": [replace("## Summary", "## Summary\n\nSee {ref}`sec-1-1`."),
                      replace("## Summary", "## Summary\n\nSee [the docs](https://pytorch.org)."),
@@ -538,4 +512,4 @@ def test_the_notebook_checks_bite():
     }
     for name, changes in faults.items():
         for number, change in enumerate(changes):
-            assert checks[name](broken(change)), f"the {name} check misses fault {number}"
+            assert CHECKS[name](path, original, broken(change)), f"the {name} check misses fault {number}"

@@ -9,7 +9,18 @@ of the machine that made it, and the chapter's fixed parts.
 import difflib
 import re
 
-from book import chapter_notebooks, chapter_number, code_cells, load, markdown, output_texts, setup_cell, source, tags
+from book import (
+    chapter_notebooks,
+    chapter_number,
+    code_cells,
+    figure_outputs,
+    load,
+    markdown,
+    output_texts,
+    setup_cell,
+    source,
+    tags,
+)
 from nbval_book import PLATFORM_SENSITIVE
 
 # Code that would reach the network at run time. (The Colab-only install in
@@ -247,9 +258,7 @@ def figure_problems(cells: list[dict]) -> list[str]:
     mystnb.image.alt; names are unique within the notebook."""
     problems, names = [], set()
     for index, cell in enumerate(c for c in cells if c["cell_type"] == "code"):
-        drawn = any(mime.startswith("image/") for output in cell.get("outputs", [])
-                    for mime in output.get("data", {}))
-        if not drawn:
+        if not figure_outputs(cell):
             continue
         meta = cell.get("metadata", {}).get("mystnb", {})
         caption = meta.get("figure", {}).get("caption", "")

@@ -16,7 +16,19 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from book import ROOT, code_cells, load, markdown, output_texts, source, source_of, tags, toc_files, toc_notebooks
+from book import (
+    ROOT,
+    code_cells,
+    figure_outputs,
+    load,
+    markdown,
+    output_texts,
+    source,
+    source_of,
+    tags,
+    toc_files,
+    toc_notebooks,
+)
 from pdf import CONFIG, PDF, PDF_NAME, print_pdf
 
 pytestmark = pytest.mark.pdf
@@ -261,8 +273,7 @@ def content_lines() -> int:
         for cell in code_cells(load(path)):
             lines += len(source(cell).splitlines())
             lines += sum(len(text.splitlines()) for text in output_texts(cell) if not text.lstrip().startswith("<"))
-            lines += FIGURE_LINES * sum(any(m.startswith("image/") for m in o.get("data", {}))
-                                        for o in cell.get("outputs", []))
+            lines += FIGURE_LINES * len(figure_outputs(cell))
     return lines
 
 

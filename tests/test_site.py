@@ -10,11 +10,10 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from book import ROOT, config, load, source_of, toc_files
+from book import SITE, config, figure_outputs, load, site_pages, source_of, toc_files
 
 pytestmark = pytest.mark.site
 
-SITE = ROOT / "_build" / "html"
 CONFIG = config()
 REPOSITORY = CONFIG["repository"]["url"].removeprefix("https://github.com/")
 BRANCH = CONFIG["repository"]["branch"]
@@ -65,11 +64,16 @@ def page(path: Path) -> Page:
 def pages() -> list[Page]:
     if not (SITE / "index.html").exists():
         pytest.fail("no built site in _build/html: run `make book`")
-    return [page(path) for path in sorted(SITE.rglob("*.html")) if "_static" not in path.parts]
+    return [page(path) for path in site_pages()]
 
 
 def html_of(toc_entry: str) -> Path:
     return SITE / f"{toc_entry}.html"
+
+
+def figure_images(chapter: Page) -> list[tuple[str, str]]:
+    """(src, alt) of each figure a page shows: the notebook's images, which Sphinx copies to _images/."""
+    return [(src, alt) for src, alt in chapter.images if "_images/" in src]
 
 
 def chapter_entries() -> list[str]:
@@ -123,10 +127,9 @@ def test_chapter_has_colab_and_download_buttons(entry):
 @pytest.mark.parametrize("entry", chapter_entries())
 def test_chapter_shows_every_figure_and_folds_solutions(entry):
     notebook = load(source_of(entry))
-    figures = sum(1 for cell in notebook["cells"] for output in cell.get("outputs", [])
-                  if any(mime.startswith("image/") for mime in output.get("data", {})))
+    figures = sum(len(figure_outputs(cell)) for cell in notebook["cells"])
     chapter = page(html_of(entry))
-    images = [src for src in chapter.resources if "_images/" in src]
+    images = [src for src, _ in figure_images(chapter)]
     assert len(images) == figures, f"{entry}: notebook has {figures} figures, page shows {len(images)}"
     for src in images:
         assert (chapter.path.parent / src).is_file(), f"{entry}: image {src} missing from the site"
@@ -139,7 +142,7 @@ def test_every_figure_has_alt_text_and_a_caption(entry):
     """A reader who cannot see a figure gets its alt text; every reader gets a
     caption that says what to look at (from the cell's mystnb metadata)."""
     chapter = page(html_of(entry))
-    figures = [(src, alt) for src, alt in chapter.images if "_images/" in src]
+    figures = figure_images(chapter)
     for src, alt in figures:
         assert len(alt.split()) >= 8 and not alt.lower().endswith((".png", ".svg")), (
             f"{entry}: image {src} has no real alt text ({alt!r})")

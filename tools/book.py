@@ -20,6 +20,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
+# The built HTML site (`make book`), which the site, browser, Colab and PDF checks read.
+SITE = ROOT / "_build" / "html"
 TOOLS = ROOT / "tools"
 
 # The longest one notebook cell may run, under nbval and under `make execute`.
@@ -188,6 +190,17 @@ def markdown(notebook: dict) -> str:
 
 def tags(cell: dict) -> list[str]:
     return cell.get("metadata", {}).get("tags", [])
+
+
+def figure_outputs(cell: dict) -> list[dict]:
+    """The outputs of a cell that show a figure (an image/* MIME type: PNG or SVG)."""
+    return [output for output in cell.get("outputs", [])
+            if any(mime.startswith("image/") for mime in output.get("data", {}))]
+
+
+def site_pages() -> list[Path]:
+    """Every page of the built site: its *.html files outside _static, sorted."""
+    return sorted(path for path in SITE.rglob("*.html") if "_static" not in path.relative_to(SITE).parts)
 
 
 def output_texts(cell: dict) -> list[str]:

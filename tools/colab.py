@@ -65,14 +65,13 @@ from pybtex.backends.markdown import Backend as MarkdownBackend
 from sphinx.util.inventory import InventoryFile
 from sphinx.util.nodes import split_explicit_title
 
-from book import NETWORK_GUARD, ROOT, chapter_number, config, kernel_env, source, toc_notebooks
+from book import NETWORK_GUARD, ROOT, SITE, chapter_number, config, kernel_env, source, tags, toc_notebooks
 
 CONFIG = config()
 SITE_URL = CONFIG["html"]["baseurl"].rstrip("/") + "/"  # where the deploy workflow publishes the site
 REPOSITORY_URL = CONFIG["repository"]["url"].rstrip("/")
 BRANCH = CONFIG["repository"]["branch"]
 BUILD = ROOT / "_build"
-SITE = BUILD / "html"
 ENVIRONMENT = BUILD / ".doctrees" / "environment.pickle"  # Sphinx's record of the same build
 OUTDIR = BUILD / "colab"
 
@@ -480,7 +479,7 @@ def convert_notebook(path: Path, site: Site) -> nbformat.NotebookNode:
                     continue
             elif cell.cell_type == "code" and chapter.open_solution:
                 fold(cell, SOLUTION_TITLE.format(number=chapter.exercises[chapter.open_solution]))
-            elif cell.cell_type == "code" and FOLDED_ON_SITE & set(cell.metadata.get("tags", [])):
+            elif cell.cell_type == "code" and FOLDED_ON_SITE & set(tags(cell)):
                 fold(cell, folded_title(cell.source))
             cells.append(cell)
             # Colab ignores myst-nb's figure metadata: the caption follows as a Markdown cell.
@@ -642,9 +641,11 @@ def main(args: list[str]) -> None:
     outdir = Path(args[0]).resolve() if args else OUTDIR
     for path in write_edition(outdir):
         notebook = json.loads(path.read_text(encoding="utf-8"))
-        folded = sum(1 for cell in notebook["cells"] if cell["metadata"].get("cellView") == "form")
+        folded = [source(cell).split("\n", 1)[0] for cell in notebook["cells"]
+                  if cell["metadata"].get("cellView") == "form"]
+        solutions = sum(title.startswith(f"#@title {SOLUTION_TITLE.format(number='')}") for title in folded)
         print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: "
-              f"{folded} solution cells folded")
+              f"{solutions} solution cells and {len(folded) - solutions} other cells folded")
 
 
 if __name__ == "__main__":
